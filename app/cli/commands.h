@@ -1,0 +1,15 @@
+#pragma once
+// The subcommands of gemmadesk-cli. Each lives in its own cmd_<name>.cpp and returns the process
+// exit status: 0 success, 1 failure (the error already printed), 2 bad usage.
+#include <string>
+#include <vector>
+
+namespace gd::cli {
+
+using Args = std::vector<std::string>;  // arguments after the subcommand name
+
+int cmd_inspect(const Args& args);
+int cmd_make_test_model(const Args& args);
+int cmd_devices(const Args& args);
+
+}  // namespace gd::cli

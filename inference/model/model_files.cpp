@@ -1,0 +1,188 @@
+#include "model/model_files.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/error.h"
+#include "model/gguf_config.h"
+#include "model/hf_config.h"
+
+namespace gd {
+
+namespace fs = std::filesystem;
+
+bool same_shape_ignoring_ones(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+    std::vector<uint64_t> x, y;
+    for (uint64_t d : a) if (d != 1) x.push_back(d);
+    for (uint64_t d : b) if (d != 1) y.push_back(d);
+    return x == y;
+}
+
+namespace {
+
+uint64_t file_size_or_zero(const std::string& p) {
+    std::error_code ec;
+    const auto n = fs::file_size(p, ec);
+    return ec ? 0 : n;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+}  // namespace
+
+std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text_hidden) {
+    std::error_code ec;
+    const fs::path dir = fs::path(text_model_path).parent_path().empty() ? fs::path(".") : fs::path(text_model_path).parent_path();
+    std::vector<std::string> candidates;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = lower(e.path().filename().string());
+        if (e.is_regular_file(ec) && ends_with(name, ".gguf") && name.find("mmproj") != std::string::npos &&
+            !fs::equivalent(e.path(), text_model_path, ec))
+            candidates.push_back(e.path().string());
+    }
+    std::sort(candidates.begin(), candidates.end());
+    for (const auto& c : candidates) {
+        try {
+            const GgufFile m = GgufFile::open(c);
+            if (m.architecture() != "clip") continue;
+            const auto v = m.get_int_opt("clip.vision.projection_dim");
+            const auto a = m.get_int_opt("clip.audio.projection_dim");
+            if ((v && *v == text_hidden) || (a && *a == text_hidden)) return c;
+        } catch (const Error&) {
+            // A broken neighbour is not this model's mmproj; keep looking.
+        }
+    }
+    return "";
+}
+
+const ModelTensor* ModelFiles::find(const std::string& name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+const ModelTensor& ModelFiles::get(const std::string& name) const {
+    const ModelTensor* t = find(name);
+    if (!t) throw ModelError("the model has no tensor '" + name + "'");
+    return *t;
+}
+
+void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const std::string& text_file,
+                              const std::vector<TensorView>& mmproj_views, const std::string& mmproj_file,
+                              const std::map<std::string, std::string>& hf_file_of) {
+    const bool gguf = format_ == ModelFormat::Gguf;
+    std::map<std::string, const TensorView*> text_by_name, mm_by_name;
+    for (const auto& v : text_views) text_by_name[v.name] = &v;
+    for (const auto& v : mmproj_views) mm_by_name[v.name] = &v;
+    std::map<std::string, bool> used;
+
+    for (const ExpectedTensor& e : expected_tensors(config_)) {
+        if (!gguf && e.gguf_only) continue;
+        const std::string stored_name = gguf ? e.name : e.hf_name;
+        const auto& pool = gguf && e.in_mmproj ? mm_by_name : text_by_name;
+        const std::string& file =
+            gguf ? (e.in_mmproj ? mmproj_file : text_file)
+                 : (hf_file_of.count(stored_name) ? hf_file_of.at(stored_name) : text_file);
+        auto it = pool.find(stored_name);
+        if (it == pool.end()) {
+            if (e.optional) continue;
+            throw ModelError(file + ": tensor '" + stored_name + "' is missing; the model (" + variant_name(config_.variant) +
+                             ") needs it with shape " + shape_to_string(e.shape) +
+                             (gguf || e.hf_name.empty() ? "" : " (internal name " + e.name + ")"));
+        }
+        const TensorView& v = *it->second;
+        used[stored_name] = true;
+        const std::vector<uint64_t>& want = gguf && !e.gguf_shape.empty() ? e.gguf_shape : e.shape;
+        if (!same_shape_ignoring_ones(v.shape, want))
+            throw ModelError(file + ": tensor '" + stored_name + "' has shape " + shape_to_string(v.shape) + ", expected " +
+                             shape_to_string(want) + " for this model");
+        if (!dtype_info(v.type).dequantizable)
+            throw ModelError(file + ": tensor '" + stored_name + "' is stored as " + dtype_name(v.type) +
+                             ", a type Gemma Desk cannot compute with yet");
+        index_[e.name] = tensors_.size();
+        tensors_.push_back({e, v, file});
+    }
+    for (const auto* pool : {&text_by_name, &mm_by_name})
+        for (const auto& [name, v] : *pool) {
+            if (used.count(name)) continue;
+            const bool ignorable = !gguf && is_ignorable_hf_tensor(name, config_);
+            unused_.emplace_back(name, ignorable ? "not used by this architecture (ignored as transformers does)"
+                                                 : "not part of the Gemma 4 architecture");
+        }
+}
+
+ModelFiles ModelFiles::open(const std::vector<std::string>& paths, bool find_mmproj) {
+    if (paths.empty()) throw Error("no model path given");
+    ModelFiles m;
+    const std::string& first = paths[0];
+    std::error_code ec;
+    if (!fs::exists(first, ec)) throw Error(first + " does not exist");
+
+    const bool is_gguf = fs::is_regular_file(first, ec) && lower(fs::path(first).extension().string()) == ".gguf";
+    if (is_gguf) {
+        m.format_ = ModelFormat::Gguf;
+        if (paths.size() > 2) throw Error("a GGUF model is one text file, optionally followed by its mmproj file");
+        auto text = std::make_shared<GgufFile>(GgufFile::open(first));
+        std::shared_ptr<GgufFile> mm;
+        std::string mm_path = paths.size() == 2 ? paths[1] : "";
+        if (mm_path.empty() && find_mmproj && text->architecture() == "gemma4") {
+            const auto hidden = text->get_int_opt("gemma4.embedding_length");
+            if (hidden) mm_path = find_mmproj_next_to(first, *hidden);
+        }
+        if (!mm_path.empty()) mm = std::make_shared<GgufFile>(GgufFile::open(mm_path));
+        m.config_ = config_from_gguf(*text, mm.get());
+        m.config_.variant = detect_variant(m.config_, &m.tiny_);
+        m.files_.push_back({first, text->file_size(), "text model"});
+        if (mm) m.files_.push_back({mm_path, mm->file_size(), "mmproj (vision/audio)"});
+        else m.notes_.push_back("no mmproj file found next to the model: image and audio input are unavailable");
+        m.bind_tensors(text->views(), first, mm ? mm->views() : std::vector<TensorView>{}, mm_path, {});
+        m.gguf_text_ = text;
+        m.gguf_mmproj_ = mm;
+        return m;
+    }
+
+    // Hugging Face: a folder, or a file inside one.
+    if (paths.size() != 1) throw Error("a Hugging Face model is one folder");
+    fs::path dir = fs::is_directory(first, ec) ? fs::path(first) : fs::path(first).parent_path();
+    if (dir.empty()) dir = ".";
+    if (!fs::exists(dir / "config.json", ec))
+        throw Error(first + " is neither a .gguf file nor a Hugging Face model folder (no config.json in " + dir.string() + ")");
+    m.format_ = ModelFormat::Safetensors;
+    auto hf = std::make_shared<HfFolder>(HfFolder::open(dir.string()));
+    m.config_ = config_from_hf_json(hf->config.json, hf->config.path);
+    m.config_.variant = detect_variant(m.config_, &m.tiny_);
+    std::vector<TensorView> views;
+    std::map<std::string, std::string> file_of;
+    for (const TensorView* v : hf->checkpoint.tensors()) {
+        views.push_back(*v);
+        file_of[v->name] = hf->checkpoint.file_of(v->name);
+    }
+    const bool sharded = hf->checkpoint.files().size() > 1;
+    m.files_.push_back({hf->config.path, file_size_or_zero(hf->config.path), "config"});
+    for (const auto& f : hf->checkpoint.files())
+        m.files_.push_back({f.path(), f.file_size(), sharded ? "weights shard" : "weights"});
+    auto add = [&](const auto& opt, const char* role) {
+        if (opt) m.files_.push_back({opt->path, file_size_or_zero(opt->path), role});
+    };
+    add(hf->generation_config, "generation config");
+    add(hf->processor_config, "processor config");
+    add(hf->preprocessor_config, "preprocessor config");
+    add(hf->tokenizer, "tokenizer");
+    add(hf->tokenizer_config, "tokenizer config");
+    add(hf->chat_template, "chat template");
+    if (!hf->tokenizer_model_path.empty())
+        m.files_.push_back({hf->tokenizer_model_path, file_size_or_zero(hf->tokenizer_model_path), "tokenizer (sentencepiece)"});
+    if (!hf->tokenizer && hf->tokenizer_model_path.empty())
+        m.notes_.push_back("no tokenizer.json or tokenizer.model in the folder: text cannot be tokenized");
+    m.bind_tensors(views, dir.string(), {}, "", file_of);
+    m.hf_ = hf;
+    return m;
+}
+
+}  // namespace gd

@@ -1,0 +1,43 @@
+#pragma once
+// make-test-model: writes a random model with the exact Gemma 4 structure of a variant, with its
+// tokenizer, as a GGUF text file plus mmproj file or as a Hugging Face safetensors folder. Tiny
+// models are byte-for-byte deterministic; full-size ones have the real shapes for benchmarks and are
+// streamed to disk on several threads.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "format/dtype.h"
+#include "model/model_config.h"
+#include "model/variants.h"
+
+namespace gd {
+
+enum class TestModelFormat { Gguf, Safetensors };
+
+struct TestModelOptions {
+    Variant variant = Variant::E2B;
+    ModelSize size = ModelSize::Tiny;
+    TestModelFormat format = TestModelFormat::Gguf;
+    DType dtype = DType::F32;          // matrices; GGUF keeps norms, scalars and position tables in f32
+    uint64_t seed = 0;
+    std::string out;                   // GGUF: the text model file (*.gguf); safetensors: the folder
+    unsigned threads = 0;              // 0 = all cores
+    uint64_t shard_bytes = 0;          // safetensors: split into shards of about this size (0 = 4 GiB for full, one file for tiny)
+    std::function<void(const std::string&)> progress;  // optional: one line per file written
+};
+
+struct TestModelResult {
+    std::vector<std::string> files;    // everything written
+    uint64_t bytes = 0;
+};
+
+TestModelResult write_test_model(const TestModelOptions& o);
+
+// The type a GGUF tensor of `shape` gets when `wanted` is asked for: 1-D tensors and the tables
+// llama.cpp keeps in f32 stay f32; rows that are not whole blocks fall back like llama.cpp does
+// (q4_k -> q5_0, q5_k -> q5_1, q6_k -> q8_0, iq4_xs -> iq4_nl, q2_k/q3_k -> q4_0, then f16).
+DType gguf_storage_type(const std::string& internal_name, const std::vector<uint64_t>& shape, DType wanted);
+
+}  // namespace gd

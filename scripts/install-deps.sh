@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Gemma Desk needs to build, run and test.
+# Idempotent: packages already present are skipped; safe to run on every build.
+# The list is the one verified in ../shared/notes/TOOLCHAIN.md, plus the JSON library,
+# the test framework and the fuzzing runtime.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config ccache
+  # core libraries (Qt-free engine)
+  nlohmann-json3-dev libsentencepiece-dev
+  libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswresample-dev
+  libvulkan-dev glslc
+  # desktop app
+  qt6-base-dev qt6-declarative-dev qt6-multimedia-dev
+  qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtquick-controls
+  qml6-module-qtquick-layouts qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+  xvfb xauth
+  # tests, sanitizers and fuzzers
+  googletest libgtest-dev clang-14 libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "install-deps: installing ${#missing[@]} packages: ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

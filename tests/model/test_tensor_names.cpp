@@ -1,0 +1,168 @@
+// The tensor list our config implies equals, name for name and shape for shape, the state_dict that
+// transformers builds for the same config (tests/data/hf_reference/, made by
+// tools/reference/hf_reference.py), and the parameter counts per part equal its counts (which
+// reproduce spec §7.1).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "format/tensor_view.h"
+#include "model/hf_config.h"
+#include "model/tensor_names.h"
+#include "model/variants.h"
+#include "support/test_support.h"
+
+namespace gd {
+namespace {
+
+using json = nlohmann::json;
+
+json reference(Variant v, ModelSize size) {
+    const std::string path = test::data_dir() + "/hf_reference/" + variant_name(v) + (size == ModelSize::Full ? "_full" : "_tiny") + ".json";
+    std::ifstream f(path);
+    EXPECT_TRUE(f.good()) << path;
+    return json::parse(f);
+}
+
+struct Case {
+    Variant variant;
+    ModelSize size;
+};
+
+class AgainstTransformers : public ::testing::TestWithParam<Case> {};
+
+TEST_P(AgainstTransformers, TensorNamesAndShapesMatchStateDict) {
+    const auto [v, size] = GetParam();
+    const json ref = reference(v, size);
+    std::map<std::string, std::vector<uint64_t>> theirs;
+    const ModelConfig c = preset_config(v, size);
+    for (const json& t : ref["state_dict"])
+        if (!is_ignorable_hf_tensor(t["name"], c)) theirs[t["name"]] = t["shape"].get<std::vector<uint64_t>>();
+    EXPECT_TRUE(is_ignorable_hf_tensor("lm_head.weight", c));  // tied to the embedding: never read
+
+    std::map<std::string, std::vector<uint64_t>> ours;
+    for (const ExpectedTensor& t : expected_tensors(c))
+        if (!t.gguf_only) ours[t.hf_name] = t.shape;
+
+    for (const auto& [name, shape] : theirs) {
+        auto it = ours.find(name);
+        if (it == ours.end()) {
+            ADD_FAILURE() << "transformers has " << name << " " << gd::shape_to_string(shape) << ", we do not";
+            continue;
+        }
+        EXPECT_EQ(it->second, shape) << name;
+    }
+    for (const auto& [name, shape] : ours)
+        EXPECT_TRUE(theirs.count(name)) << "we expect " << name << ", transformers has no such tensor";
+}
+
+TEST_P(AgainstTransformers, ParameterCountsPerPartMatch) {
+    const auto [v, size] = GetParam();
+    const json ref = reference(v, size);
+    const json& pc = ref["parameter_counts"];
+    const ParamCounts ours = count_params(preset_config(v, size));
+    EXPECT_EQ(ours[Part::TokenEmbedding], pc["token_embedding"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::PleTable], pc["ple_table"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::PleOther], pc["ple_other"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::Attention], pc["attention"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::Mlp], pc["dense_mlp"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::Moe], pc["moe_experts_routers"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::TextNorms], pc["text_norms"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::VisionTower], pc["vision_tower"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::VisionEmbedder], pc["vision_embedder"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::AudioTower], pc["audio_tower"].get<uint64_t>());
+    EXPECT_EQ(ours[Part::AudioEmbedder], pc["audio_embedder"].get<uint64_t>());
+    EXPECT_EQ(ours.text(), pc["text_total"].get<uint64_t>());
+    EXPECT_EQ(ours.total(), pc["total"].get<uint64_t>());
+    EXPECT_EQ(ours.buffers, ref["buffer_counts"]["total"].get<uint64_t>());
+}
+
+// The config transformers serialised parses to the preset we wrote it from.
+TEST_P(AgainstTransformers, TransformersConfigParsesToThePreset) {
+    const auto [v, size] = GetParam();
+    const json ref = reference(v, size);
+    const ModelConfig parsed = config_from_hf_json(ref["config"], "reference config");
+    const ModelConfig preset = preset_config(v, size);
+    EXPECT_EQ(expected_tensors(parsed).size(), expected_tensors(preset).size());
+    for (Part p = Part::TokenEmbedding; p != Part::Count; p = static_cast<Part>(static_cast<int>(p) + 1))
+        EXPECT_EQ(count_params(parsed)[p], count_params(preset)[p]) << part_name(p);
+    const TextConfig &a = parsed.text, &b = preset.text;
+    EXPECT_EQ(a.layer_types, b.layer_types);
+    EXPECT_EQ(a.global_head_dim, b.global_head_dim);
+    EXPECT_EQ(a.head_dim, b.head_dim);
+    EXPECT_EQ(a.num_kv_heads, b.num_kv_heads);
+    EXPECT_EQ(a.layer_kv_heads(a.num_layers - 1), b.layer_kv_heads(b.num_layers - 1));
+    EXPECT_EQ(a.attention_k_eq_v, b.attention_k_eq_v);
+    EXPECT_EQ(a.sliding_window, b.sliding_window);
+    EXPECT_EQ(a.num_kv_shared_layers, b.num_kv_shared_layers);
+    EXPECT_DOUBLE_EQ(a.partial_rotary_factor_full, b.partial_rotary_factor_full);
+    EXPECT_DOUBLE_EQ(a.rope_theta_full, b.rope_theta_full);
+    EXPECT_DOUBLE_EQ(a.rope_theta_sliding, b.rope_theta_sliding);
+    EXPECT_DOUBLE_EQ(a.final_logit_softcapping, b.final_logit_softcapping);
+    EXPECT_EQ(a.bidirectional_attention, b.bidirectional_attention);
+    EXPECT_EQ(parsed.tokens.image, preset.tokens.image);
+    EXPECT_EQ(parsed.tokens.eoa, preset.tokens.eoa);
+    bool tiny = false;
+    EXPECT_EQ(detect_variant(parsed, &tiny), v);
+    EXPECT_EQ(tiny, size == ModelSize::Tiny);
+}
+
+// KV donors and per-layer facts agree with what transformers derived for every layer.
+TEST_P(AgainstTransformers, PerLayerFactsMatch) {
+    const auto [v, size] = GetParam();
+    const json ref = reference(v, size);
+    const TextConfig t = preset_config(v, size).text;
+    const json& layers = ref["derived"]["text_layers"];
+    ASSERT_EQ(static_cast<int64_t>(layers.size()), t.num_layers);
+    for (int64_t i = 0; i < t.num_layers; ++i) {
+        const json& l = layers[static_cast<size_t>(i)];
+        EXPECT_EQ(t.is_full(i), l["layer_type"] == "full_attention") << i;
+        EXPECT_EQ(t.layer_head_dim(i), l["head_dim"].get<int64_t>()) << i;
+        if (!l["num_key_value_heads"].is_null())  // null on KV-shared layers: they have no K/V of their own
+            EXPECT_EQ(t.layer_kv_heads(i), l["num_key_value_heads"].get<int64_t>()) << i;
+        EXPECT_EQ(t.is_kv_shared(i), l["kv_sharing_mode"] == "reuse") << i;
+        EXPECT_EQ(t.layer_ffn_width(i), l["mlp_intermediate_size"].get<int64_t>()) << i;
+        EXPECT_EQ(t.layer_has_v_proj(i), l["has_v_proj"].get<bool>()) << i;
+        if (!l["kv_donor_layer"].is_null()) EXPECT_EQ(t.kv_source_layer(i), l["kv_donor_layer"].get<int64_t>()) << i;
+        else EXPECT_EQ(t.kv_source_layer(i), i);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, AgainstTransformers,
+                         ::testing::Values(Case{Variant::E2B, ModelSize::Full}, Case{Variant::E4B, ModelSize::Full},
+                                           Case{Variant::A26B, ModelSize::Full}, Case{Variant::B31, ModelSize::Full},
+                                           Case{Variant::E2B, ModelSize::Tiny}, Case{Variant::E4B, ModelSize::Tiny},
+                                           Case{Variant::A26B, ModelSize::Tiny}, Case{Variant::B31, ModelSize::Tiny}),
+                         [](const auto& info) {
+                             std::string n = std::string(variant_name(info.param.variant)) +
+                                             (info.param.size == ModelSize::Full ? "_full" : "_tiny");
+                             for (auto& ch : n) if (ch == '-') ch = '_';
+                             return n;
+                         });
+
+// Spec §7.1 in round numbers, as a second, human-readable check of the full presets.
+TEST(ParamCounts, ReproduceSpecTable) {
+    auto billions = [](uint64_t n) { return static_cast<double>(n) / 1e9; };
+    const ParamCounts e2b = count_params(preset_config(Variant::E2B, ModelSize::Full));
+    const ParamCounts e4b = count_params(preset_config(Variant::E4B, ModelSize::Full));
+    const ParamCounts a26 = count_params(preset_config(Variant::A26B, ModelSize::Full));
+    const ParamCounts b31 = count_params(preset_config(Variant::B31, ModelSize::Full));
+    EXPECT_NEAR(billions(e2b.text()), 4.63, 0.005);
+    EXPECT_NEAR(billions(e4b.text()), 7.46, 0.005);
+    EXPECT_NEAR(billions(a26.text()), 25.23, 0.005);
+    EXPECT_NEAR(billions(b31.text()), 30.70, 0.005);
+    EXPECT_NEAR(billions(e2b[Part::PleTable]), 2.349, 0.0005);
+    EXPECT_NEAR(billions(e4b[Part::PleTable]), 2.819, 0.0005);
+    EXPECT_NEAR(billions(a26[Part::Moe]), 22.849, 0.0005);
+    EXPECT_NEAR(billions(b31[Part::Mlp]), 20.809, 0.0005);
+    EXPECT_NEAR(billions(e2b.total()), 5.10, 0.005);
+    EXPECT_NEAR(billions(e4b.total()), 7.94, 0.005);
+    EXPECT_NEAR(billions(a26.total()), 25.8, 0.05);
+    EXPECT_NEAR(billions(b31.total()), 31.3, 0.05);
+}
+
+}  // namespace
+}  // namespace gd
