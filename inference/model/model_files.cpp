@@ -39,13 +39,14 @@ std::string lower(std::string s) {
 
 std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text_hidden) {
     std::error_code ec;
-    const fs::path dir = fs::path(text_model_path).parent_path().empty() ? fs::path(".") : fs::path(text_model_path).parent_path();
+    const fs::path parent = fs::path(text_model_path).parent_path();
+    const fs::path dir = parent.empty() ? fs::path(".") : parent;
     std::vector<std::string> candidates;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = lower(e.path().filename().string());
         if (e.is_regular_file(ec) && ends_with(name, ".gguf") && name.find("mmproj") != std::string::npos &&
             !fs::equivalent(e.path(), text_model_path, ec))
-            candidates.push_back(e.path().string());
+            candidates.push_back(e.path().lexically_normal().string());
     }
     std::sort(candidates.begin(), candidates.end());
     for (const auto& c : candidates) {

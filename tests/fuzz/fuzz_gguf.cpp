@@ -6,6 +6,8 @@
 #include "common/error.h"
 #include "format/gguf.h"
 #include "format/quant/quant.h"
+#include "model/gguf_config.h"
+#include "model/tensor_names.h"
 
 #include <vector>
 
@@ -29,6 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 gd::dequantize_row(v.type, v.data, row.data(), row.size());
             }
         }
+        // The model layer on top: metadata -> config -> expected tensors.
+        const gd::ModelConfig c = gd::config_from_gguf(f, nullptr);
+        (void)gd::count_params(c);
     } catch (const gd::Error&) {
     }
     return 0;
