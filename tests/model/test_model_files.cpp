@@ -1,0 +1,268 @@
+// Opening model files as one model: test models of every variant in both formats, the real
+// transformers-written checkpoints and the llama.cpp fixture, and every way a model can be broken.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "format/gguf_writer.h"
+#include "format/quant/quant.h"
+#include "model/model_files.h"
+#include "model/model_report.h"
+#include "support/test_support.h"
+#include "testmodel/test_model.h"
+
+namespace gd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string make_model(const std::string& dir, Variant v, TestModelFormat fmt, DType t = DType::F32, uint64_t seed = 1,
+                       unsigned threads = 2) {
+    TestModelOptions o;
+    o.variant = v;
+    o.format = fmt;
+    o.dtype = t;
+    o.seed = seed;
+    o.threads = threads;
+    o.out = dir + (fmt == TestModelFormat::Gguf ? "/model.gguf" : "/hf");
+    write_test_model(o);
+    return o.out;
+}
+
+std::vector<float> to_f32(const TensorView& v) {
+    std::vector<float> x(v.elements());
+    dequantize_row(v.type, v.data, x.data(), x.size());
+    return x;
+}
+
+class EveryVariant : public ::testing::TestWithParam<Variant> {};
+
+TEST_P(EveryVariant, TestModelsOpenAsTheirPresetInBothFormats) {
+    const Variant v = GetParam();
+    const std::string dir = test::scratch_dir(std::string("files_") + variant_name(v));
+    const ModelConfig preset = preset_config(v, ModelSize::Tiny);
+    for (auto fmt : {TestModelFormat::Gguf, TestModelFormat::Safetensors}) {
+        const ModelFiles m = ModelFiles::open({make_model(dir, v, fmt)});
+        EXPECT_EQ(m.config().variant, v);
+        EXPECT_TRUE(m.is_tiny_test_model());
+        EXPECT_EQ(m.config().vision.has_value(), preset.vision.has_value());
+        EXPECT_EQ(m.config().audio.has_value(), preset.audio.has_value());
+        EXPECT_EQ(m.config().tokens.image, preset.tokens.image);
+        EXPECT_EQ(m.config().tokens.boa, preset.tokens.boa);
+        EXPECT_TRUE(m.unused_tensors().empty());
+        const ModelReport r = make_report(m);
+        const ParamCounts want = count_params(preset);
+        for (int p = 0; p < static_cast<int>(Part::Count); ++p)
+            EXPECT_EQ(r.params.by_part[p], want.by_part[p]) << part_name(static_cast<Part>(p));
+        EXPECT_EQ(r.params.buffers, want.buffers);
+        if (fmt == TestModelFormat::Gguf) EXPECT_EQ(m.files().size(), preset.vision ? 2u : 1u);
+    }
+}
+
+// The GGUF and safetensors files of one seed hold the same model, element for element, through
+// GGUF's different layouts (conv-layout patch embedding, softplus-ed audio scales).
+TEST_P(EveryVariant, GgufAndSafetensorsOfOneSeedHoldTheSameValues) {
+    const Variant v = GetParam();
+    const std::string dir = test::scratch_dir(std::string("same_") + variant_name(v));
+    const ModelFiles g = ModelFiles::open({make_model(dir, v, TestModelFormat::Gguf)});
+    const ModelFiles s = ModelFiles::open({make_model(dir, v, TestModelFormat::Safetensors)});
+    size_t compared = 0;
+    for (const ModelTensor& st : s.tensors()) {
+        const ModelTensor* gt = g.find(st.spec.name);
+        ASSERT_NE(gt, nullptr) << st.spec.name;
+        const auto a = to_f32(st.view), b = to_f32(gt->view);
+        ASSERT_EQ(a.size(), b.size()) << st.spec.name;
+        for (size_t k = 0; k < a.size(); ++k) {
+            float expect = a[k];
+            size_t idx = k;
+            if (st.spec.gguf_layout == GgufLayout::ConvPatch) {
+                // canonical [o][(py*16+px)*3+c] -> stored [o][c][py][px]
+                const size_t p = st.spec.gguf_shape[3], per = 3 * p * p, o = k / per, rem = k % per;
+                const size_t py = rem / 3 / p, px = rem / 3 % p, c = rem % 3;
+                idx = o * per + c * p * p + py * p + px;
+            }
+            if (st.spec.gguf_layout == GgufLayout::SoftplusApplied) expect = std::log1p(std::exp(expect));
+            ASSERT_NEAR(b[idx], expect, 1e-6f * std::max(1.f, std::fabs(expect))) << st.spec.name << " element " << k;
+        }
+        ++compared;
+    }
+    EXPECT_EQ(compared, s.tensors().size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Variants, EveryVariant, ::testing::Values(Variant::E2B, Variant::E4B, Variant::A26B, Variant::B31),
+                         [](const auto& info) {
+                             std::string n = variant_name(info.param);
+                             for (auto& c : n) if (c == '-') c = '_';
+                             return n;
+                         });
+
+TEST(TestModels, AreByteForByteDeterministic) {
+    const std::string dir = test::scratch_dir("determinism");
+    fs::create_directories(dir + "/a");
+    fs::create_directories(dir + "/b");
+    fs::create_directories(dir + "/c");
+    make_model(dir + "/a", Variant::E4B, TestModelFormat::Gguf, DType::Q4_K, 7, 1);
+    make_model(dir + "/b", Variant::E4B, TestModelFormat::Gguf, DType::Q4_K, 7, 4);
+    make_model(dir + "/c", Variant::E4B, TestModelFormat::Gguf, DType::Q4_K, 8, 2);
+    EXPECT_EQ(test::read_file(dir + "/a/model.gguf"), test::read_file(dir + "/b/model.gguf"));
+    EXPECT_EQ(test::read_file(dir + "/a/mmproj-model.gguf"), test::read_file(dir + "/b/mmproj-model.gguf"));
+    EXPECT_NE(test::read_file(dir + "/a/model.gguf"), test::read_file(dir + "/c/model.gguf"));
+    make_model(dir + "/a", Variant::E4B, TestModelFormat::Safetensors, DType::BF16, 7, 1);
+    make_model(dir + "/b", Variant::E4B, TestModelFormat::Safetensors, DType::BF16, 7, 3);
+    EXPECT_EQ(test::read_file(dir + "/a/hf/model.safetensors"), test::read_file(dir + "/b/hf/model.safetensors"));
+    EXPECT_EQ(test::read_file(dir + "/a/hf/config.json"), test::read_file(dir + "/b/hf/config.json"));
+    EXPECT_EQ(test::read_file(dir + "/a/hf/tokenizer.json"), test::read_file(dir + "/b/hf/tokenizer.json"));
+}
+
+TEST(TestModels, QuantizedGgufKeepsSmallTensorsInF32AndFallsBackOnShortRows) {
+    const std::string dir = test::scratch_dir("quantized");
+    const ModelFiles m = ModelFiles::open({make_model(dir, Variant::B31, TestModelFormat::Gguf, DType::Q4_K)});
+    EXPECT_EQ(m.get("blk.0.attn_norm.weight").view.type, DType::F32);
+    EXPECT_EQ(m.get("blk.0.layer_output_scale.weight").view.type, DType::F32);
+    EXPECT_EQ(m.get("v.position_embd.weight").view.type, DType::F32);
+    // Rows of 256 (the MLP width) are whole q4_k blocks; rows of 128 (hidden) fall back to q5_0.
+    EXPECT_EQ(m.get("blk.0.ffn_down.weight").view.type, DType::Q4_K);
+    EXPECT_EQ(m.get("blk.0.ffn_up.weight").view.type, DType::Q5_0);
+    const ModelReport r = make_report(m);
+    EXPECT_TRUE(r.types.count("q4_k"));
+    EXPECT_EQ(gguf_storage_type("x", {64, 256}, DType::Q6_K), DType::Q6_K);
+    EXPECT_EQ(gguf_storage_type("x", {64, 128}, DType::Q6_K), DType::Q8_0);
+    EXPECT_EQ(gguf_storage_type("x", {64, 128}, DType::IQ4_XS), DType::IQ4_NL);
+    EXPECT_EQ(gguf_storage_type("x", {64, 48}, DType::Q8_0), DType::F16);
+}
+
+TEST(RealFiles, TransformersCheckpointsOpen) {
+    for (const char* name : {"e2b_tiny_hf", "26b-a4b_tiny_hf"}) {
+        const ModelFiles m = ModelFiles::open({test::data_dir() + "/hf_reference/" + name});
+        EXPECT_TRUE(m.is_tiny_test_model()) << name;
+        EXPECT_EQ(m.format(), ModelFormat::Safetensors);
+        EXPECT_TRUE(m.unused_tensors().empty()) << name;
+        const ModelReport r = make_report(m);
+        EXPECT_EQ(r.params.total(), count_params(m.config()).total());
+    }
+}
+
+TEST(RealFiles, LlamaCppFixtureOpensAsACustomE2BWithKEqV) {
+    const ModelFiles m = ModelFiles::open({test::data_dir() + "/llamacpp/tiny-e2b.gguf"});
+    const TextConfig& t = m.config().text;
+    EXPECT_EQ(m.config().variant, Variant::Custom);
+    EXPECT_EQ(family_of(m.config()), Variant::E2B);
+    EXPECT_EQ(t.num_layers, 10);
+    EXPECT_EQ(t.hidden_size, 128);
+    EXPECT_EQ(t.vocab_size, 580);
+    EXPECT_TRUE(t.attention_k_eq_v);  // the fixture README: no attn_v on global layers
+    EXPECT_TRUE(t.use_double_wide_mlp);
+    EXPECT_EQ(t.num_kv_shared_layers, 5);
+    EXPECT_EQ(t.kv_source_layer(7), 3);  // llama.cpp maps sliding shared layers to layer 3
+    EXPECT_EQ(t.kv_source_layer(9), 4);  // and the global one to layer 4
+    EXPECT_EQ(t.head_dim, 16);
+    EXPECT_EQ(t.global_head_dim, 32);
+    EXPECT_EQ(t.sliding_window, 16);
+    EXPECT_DOUBLE_EQ(t.partial_rotary_factor_full, 0.25);  // 4 of 16 pairs rotate
+    EXPECT_DOUBLE_EQ(t.rope_theta_full, 1e6);
+    EXPECT_DOUBLE_EQ(t.rms_norm_eps, 1e-6);
+    EXPECT_EQ(m.config().tokens.image, 21);
+    EXPECT_EQ(m.tensors().size(), 160u);
+    EXPECT_FALSE(m.notes().empty());  // says there is no mmproj
+}
+
+// Rewrites a GGUF file with edits: drop a tensor, or change one's shape.
+std::string rewrite_gguf(const std::string& in, const std::string& out, const std::string& drop,
+                         const std::string& reshape = "", std::vector<uint64_t> new_shape = {}) {
+    const GgufFile f = GgufFile::open(in);
+    GgufWriter w(f.alignment());
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    for (const TensorView& v : f.views()) {
+        if (v.name == drop) continue;
+        std::vector<uint8_t> bytes(v.data, v.data + v.nbytes);
+        std::vector<uint64_t> shape = v.shape;
+        if (v.name == reshape) {
+            shape = new_shape;
+            uint64_t n = 1;
+            for (auto d : shape) n *= d;
+            bytes.assign(dtype_bytes(v.type, n), 0);
+        }
+        w.add_tensor_bytes(v.name, shape, v.type, bytes);
+    }
+    w.write(out);
+    return out;
+}
+
+void expect_model_error(const std::vector<std::string>& paths, const std::vector<std::string>& needles) {
+    try {
+        ModelFiles::open(paths);
+        ADD_FAILURE() << "opened, expected an error";
+    } catch (const Error& e) {
+        for (const auto& n : needles) EXPECT_NE(std::string(e.what()).find(n), std::string::npos) << e.what() << "\nmissing: " << n;
+    }
+}
+
+TEST(BrokenModels, MissingTensorNamesFileTensorAndShape) {
+    const std::string dir = test::scratch_dir("broken_missing");
+    const std::string good = make_model(dir, Variant::E2B, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/x");
+    const std::string bad = rewrite_gguf(good, dir + "/x/model.gguf", "blk.3.attn_k.weight");
+    expect_model_error({bad}, {"x/model.gguf", "blk.3.attn_k.weight", "is missing", "[16, 128]"});
+}
+
+TEST(BrokenModels, MisShapedTensorNamesExpectedAndFound) {
+    const std::string dir = test::scratch_dir("broken_shape");
+    const std::string good = make_model(dir, Variant::B31, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/x");
+    const std::string bad = rewrite_gguf(good, dir + "/x/model.gguf", "", "blk.5.attn_q.weight", {64, 128});
+    expect_model_error({bad}, {"blk.5.attn_q.weight", "has shape [64, 128]", "expected [128, 128]"});
+}
+
+TEST(BrokenModels, WrongFilesAreExplained) {
+    const std::string dir = test::scratch_dir("broken_wrong");
+    const std::string e2b = make_model(dir, Variant::E2B, TestModelFormat::Gguf);
+    expect_model_error({dir + "/mmproj-model.gguf"}, {"mmproj", "text model file"});
+    fs::create_directories(dir + "/o");
+    make_model(dir + "/o", Variant::A26B, TestModelFormat::Gguf);
+    // An mmproj of another model (tiny 26B also has hidden 128, so change the claim by hand).
+    {
+        const GgufFile f = GgufFile::open(dir + "/o/mmproj-model.gguf");
+        GgufWriter w;
+        for (const auto& [k, v] : f.metadata()) w.set(k, v);
+        w.set_u32("clip.vision.projection_dim", 2816);
+        for (const TensorView& v : f.views()) w.add_tensor_bytes(v.name, v.shape, v.type, std::vector<uint8_t>(v.data, v.data + v.nbytes));
+        w.write(dir + "/o/other-mmproj.gguf");
+    }
+    expect_model_error({e2b, dir + "/o/other-mmproj.gguf"}, {"projection_dim is 2816", "belongs to another model"});
+    expect_model_error({dir + "/nonexistent.gguf"}, {"does not exist"});
+    expect_model_error({dir}, {"neither a .gguf file nor a Hugging Face model folder"});
+    // A truncated model file.
+    auto bytes = test::read_file(e2b);
+    bytes.resize(bytes.size() / 2);
+    test::write_file(dir + "/cut.gguf", bytes);
+    expect_model_error({dir + "/cut.gguf"}, {"cut.gguf", "truncated"});
+}
+
+TEST(BrokenModels, HfFolderProblemsAreExplained) {
+    const std::string dir = test::scratch_dir("broken_hf");
+    const std::string hf = make_model(dir, Variant::B31, TestModelFormat::Safetensors);
+    // config.json that is not Gemma 4.
+    auto cfg = nlohmann::json::parse(std::ifstream(hf + "/config.json"));
+    cfg["model_type"] = "llama";
+    std::ofstream(hf + "/config.json") << cfg.dump();
+    expect_model_error({hf}, {"config.json", "not a Gemma 4 model"});
+    // Shapes in config.json that do not match the weights.
+    cfg["model_type"] = "gemma4";
+    cfg["text_config"]["intermediate_size"] = 512;
+    std::ofstream(hf + "/config.json") << cfg.dump();
+    expect_model_error({hf}, {"model.safetensors", "mlp.gate_proj.weight", "[256, 128]", "expected [512, 128]"});
+    // Nonsense sizes are caught by validation, not by an allocation.
+    cfg["text_config"]["intermediate_size"] = 256;
+    cfg["text_config"]["num_attention_heads"] = 3;
+    std::ofstream(hf + "/config.json") << cfg.dump();
+    expect_model_error({hf}, {"query heads are not a multiple"});
+}
+
+}  // namespace
+}  // namespace gd
