@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds every target with the ci preset (clang, AddressSanitizer + UndefinedBehaviorSanitizer,
+# libFuzzer targets, CUDA code where nvcc exists) and runs every test, fuzzers included.
+# This is the README's test command and exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+jobs=$(nproc)
+cmake --preset ci
+cmake --build --preset ci -j "$jobs"
+ctest --preset ci -j "$jobs"
