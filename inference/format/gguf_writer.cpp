@@ -107,7 +107,7 @@ void GgufWriter::add_tensor_bytes(std::string name, std::vector<uint64_t> shape,
 
 std::vector<uint8_t> GgufWriter::header_bytes(std::vector<uint64_t>* offsets) const {
     Out o;
-    o.bytes.insert(o.bytes.end(), {'G', 'G', 'U', 'F'});
+    o.bytes = {'G', 'G', 'U', 'F'};
     o.put<uint32_t>(3);
     o.put<uint64_t>(tensors_.size());
     o.put<uint64_t>(kv_.size());
