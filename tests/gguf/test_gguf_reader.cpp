@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "format/gguf.h"
 #include "format/gguf_writer.h"
+#include "format/quant/quant.h"
 #include "support/test_support.h"
 
 namespace gd {
@@ -75,11 +76,12 @@ TEST(GgufReader, FixtureEmbeddingRowsMatchLlamaCppTrace) {
     const auto trace = nlohmann::json::parse(std::ifstream(test::data_dir() + "/llamacpp/inp_scaled_first3.json"));
     const TensorView emb = f.view(*f.find_tensor("token_embd.weight"));
     const int n_embd = trace["n_embd"];
+    std::vector<float> row(static_cast<size_t>(n_embd));
     for (size_t p = 0; p < trace["prompt_ids"].size(); ++p) {
         const int id = trace["prompt_ids"][p];
+        dequantize_row(emb.type, emb.data + dtype_bytes(emb.type, static_cast<uint64_t>(id) * n_embd), row.data(), row.size());
         for (int c = 0; c < n_embd; ++c) {
-            float w;
-            std::memcpy(&w, emb.data + (static_cast<uint64_t>(id) * n_embd + c) * 4, 4);
+            const float w = row[static_cast<size_t>(c)];
             const float expect = trace["inp_scaled"][p][c];
             EXPECT_NEAR(w * std::sqrt(128.0f), expect, 1e-5f * std::max(1.0f, std::fabs(expect))) << "pos " << p << " col " << c;
         }
