@@ -89,6 +89,8 @@ void write_file_in_pieces(const std::string& path, uint64_t total_size, const st
     if (io_errno) fail("cannot write", io_errno);
     // posix_fallocate may have been unsupported: make sure the file has its full length.
     if (::ftruncate(fd, static_cast<off_t>(total_size)) != 0) fail("cannot set the size of", errno);
+    // Durable before the rename: after a crash the old file or the complete new one is there.
+    if (::fsync(fd) != 0) fail("cannot flush", errno);
     if (::close(fd) != 0) {
         const int e = errno;
         ::unlink(tmp.c_str());

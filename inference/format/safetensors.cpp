@@ -12,6 +12,7 @@
 
 #include "common/checked.h"
 #include "common/error.h"
+#include "common/parallel_writer.h"
 #include "format/hf_folder.h"
 
 namespace gd {
@@ -420,42 +421,6 @@ int python_dtype_rank(DType t) {
     }
 }
 
-class OutFile {
-public:
-    explicit OutFile(std::string path) : path_(std::move(path)) {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw Error("cannot create " + path_ + ": " + std::strerror(errno));
-    }
-    ~OutFile() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    OutFile(const OutFile&) = delete;
-    OutFile& operator=(const OutFile&) = delete;
-
-    void write(const uint8_t* p, uint64_t n) {
-        while (n > 0) {
-            const size_t chunk = static_cast<size_t>(std::min<uint64_t>(n, 1ull << 30));
-            const ssize_t w = ::write(fd_, p, chunk);
-            if (w < 0) {
-                if (errno == EINTR) continue;
-                throw Error("cannot write " + path_ + ": " + std::strerror(errno));
-            }
-            if (w == 0) throw Error("cannot write " + path_ + ": the write made no progress");
-            p += w;
-            n -= static_cast<uint64_t>(w);
-        }
-    }
-    void finish() {
-        if (::fsync(fd_) != 0) throw Error("cannot sync " + path_ + ": " + std::strerror(errno));
-        const int fd = fd_;
-        fd_ = -1;
-        if (::close(fd) != 0) throw Error("cannot close " + path_ + ": " + std::strerror(errno));
-    }
-
-private:
-    std::string path_;
-    int fd_ = -1;
-};
 
 std::string build_header(const std::vector<const SafetensorsWriteTensor*>& order, const std::vector<uint64_t>& sizes,
                          const std::map<std::string, std::string>& metadata) {
@@ -492,7 +457,7 @@ std::string build_header(const std::vector<const SafetensorsWriteTensor*>& order
 }  // namespace
 
 void write_safetensors(const std::string& path, const std::vector<SafetensorsWriteTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, unsigned threads) {
     std::vector<const SafetensorsWriteTensor*> order;
     std::set<std::string_view> names;
     for (const auto& t : tensors) {
@@ -525,47 +490,36 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsWri
                     strip_nlohmann_prefix(e.what()));
     }
 
-    const std::string tmp = path + ".tmp";
-    try {
-        OutFile out(tmp);
-        uint8_t len[8];
-        uint64_t n = header.size();
-        for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
-
-        // Small tensors are gathered in a staging buffer; one larger than it gets its own buffer.
-        constexpr uint64_t kStaging = 8ull << 20;
-        std::vector<uint8_t> staging;
-        staging.reserve(static_cast<size_t>(std::min<uint64_t>(kStaging, 8 + header.size() + 4096)));
-        staging.insert(staging.end(), len, len + 8);
-        staging.insert(staging.end(), header.begin(), header.end());
-        std::vector<uint8_t> big;
-        for (size_t i = 0; i < order.size(); ++i) {
-            const uint64_t nb = sizes[i];
-            if (nb == 0) continue;
-            if (staging.size() + nb > kStaging) {
-                out.write(staging.data(), staging.size());
-                staging.clear();
+    // The file: 8-byte header length, the header, then the tensors back to back. Pieces are
+    // produced on `threads` threads and written at their offsets (common/parallel_writer.h).
+    auto prefix = std::make_shared<std::vector<uint8_t>>(8 + header.size());
+    for (int i = 0; i < 8; ++i) (*prefix)[static_cast<size_t>(i)] = static_cast<uint8_t>(uint64_t(header.size()) >> (8 * i));
+    std::memcpy(prefix->data() + 8, header.data(), header.size());
+    std::vector<FilePiece> pieces;
+    pieces.push_back({0, prefix->size(), [prefix](uint8_t* dst) { std::memcpy(dst, prefix->data(), prefix->size()); }});
+    constexpr uint64_t kPieceBytes = 8ull << 20;
+    uint64_t offset = prefix->size();
+    for (size_t i = 0; i < order.size(); ++i) {
+        const SafetensorsWriteTensor& t = *order[i];
+        const uint64_t nb = sizes[i];
+        if (nb > 0 && t.produce_rows) {
+            const uint64_t row_elems = t.shape.empty() ? 1 : t.shape.back();
+            const uint64_t row_bytes = dtype_bytes(t.type, row_elems);
+            const uint64_t rows = row_bytes ? nb / row_bytes : 0;
+            const uint64_t per_piece = std::max<uint64_t>(1, kPieceBytes / std::max<uint64_t>(1, row_bytes));
+            for (uint64_t r0 = 0; r0 < rows; r0 += per_piece) {
+                const uint64_t n = std::min(per_piece, rows - r0);
+                pieces.push_back({offset + r0 * row_bytes, n * row_bytes, [&t, r0, n](uint8_t* dst) { t.produce_rows(dst, r0, n); }});
             }
-            if (nb <= kStaging) {
-                const size_t at = staging.size();
-                staging.resize(at + static_cast<size_t>(nb), 0);
-                if (order[i]->produce) order[i]->produce(staging.data() + at, nb);
-            } else {
-                if (nb > static_cast<uint64_t>(SIZE_MAX) / 2)
-                    throw Error(path + ": tensor " + quote(order[i]->name) + " is too large to write");
-                big.assign(static_cast<size_t>(nb), 0);
-                if (order[i]->produce) order[i]->produce(big.data(), nb);
-                out.write(big.data(), nb);
-            }
+        } else if (nb > 0 && t.produce) {
+            pieces.push_back({offset, nb, [&t, nb](uint8_t* dst) {
+                                  std::memset(dst, 0, nb);
+                                  t.produce(dst, nb);
+                              }});
         }
-        if (!staging.empty()) out.write(staging.data(), staging.size());
-        out.finish();
-        if (::rename(tmp.c_str(), path.c_str()) != 0)
-            throw Error("cannot rename " + tmp + " to " + path + ": " + std::strerror(errno));
-    } catch (...) {
-        ::unlink(tmp.c_str());
-        throw;
+        offset += nb;
     }
+    write_file_in_pieces(path, offset, pieces, threads);
 }
 
 }  // namespace gd

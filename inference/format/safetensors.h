@@ -97,9 +97,15 @@ struct SafetensorsWriteTensor {
     std::string name;
     DType type;
     std::vector<uint64_t> shape;
+    // Fills the whole tensor (nbytes bytes). For small tensors; nullptr leaves the tensor zero.
     std::function<void(uint8_t* dst, uint64_t nbytes)> produce;
+    // Alternative for large tensors: fills rows [row0, row0 + nrows), a row being the innermost
+    // dimension. Called from several threads for different rows, so the whole tensor never needs to
+    // be in memory. Used instead of `produce` when set.
+    std::function<void(uint8_t* dst, uint64_t row0, uint64_t nrows)> produce_rows;
 };
+// `threads` > 1 produces tensors (and row ranges) in parallel; the file is the same either way.
 void write_safetensors(const std::string& path, const std::vector<SafetensorsWriteTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata = {});
+                       const std::map<std::string, std::string>& metadata = {}, unsigned threads = 1);
 
 }  // namespace gd

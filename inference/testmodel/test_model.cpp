@@ -254,8 +254,8 @@ void write_safetensors_model(const TestModelOptions& o, const ModelConfig& c, co
             in_shard = 0;
         }
         in_shard += bytes;
-        shards.back().push_back({t.hf_name, o.dtype, t.shape, [it](uint8_t* dst, uint64_t) {
-                                     it->first.fill(it->second, dst, 0, it->first.rows());
+        shards.back().push_back({t.hf_name, o.dtype, t.shape, nullptr, [it](uint8_t* dst, uint64_t row0, uint64_t nrows) {
+                                     it->first.fill(it->second, dst, row0, nrows);
                                  }});
         keep.push_back(std::move(item));
     }
@@ -267,8 +267,7 @@ void write_safetensors_model(const TestModelOptions& o, const ModelConfig& c, co
                                                           std::to_string(k + 1) + "-of-" +
                                                           std::string(5 - std::to_string(shards.size()).size(), '0') +
                                                           std::to_string(shards.size()) + ".safetensors";
-        write_safetensors((dir / file).string(), shards[k], {{"format", "pt"}});
-        (void)threads;
+        write_safetensors((dir / file).string(), shards[k], {{"format", "pt"}}, threads);
         r.files.push_back((dir / file).string());
         r.bytes += fs::file_size(dir / file);
         total += fs::file_size(dir / file);

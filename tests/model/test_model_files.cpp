@@ -61,7 +61,9 @@ TEST_P(EveryVariant, TestModelsOpenAsTheirPresetInBothFormats) {
         for (int p = 0; p < static_cast<int>(Part::Count); ++p)
             EXPECT_EQ(r.params.by_part[p], want.by_part[p]) << part_name(static_cast<Part>(p));
         EXPECT_EQ(r.params.buffers, want.buffers);
-        if (fmt == TestModelFormat::Gguf) EXPECT_EQ(m.files().size(), preset.vision ? 2u : 1u);
+        if (fmt == TestModelFormat::Gguf) {
+            EXPECT_EQ(m.files().size(), preset.vision ? 2u : 1u);
+        }
     }
 }
 
@@ -96,9 +98,11 @@ TEST_P(EveryVariant, GgufAndSafetensorsOfOneSeedHoldTheSameValues) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, EveryVariant, ::testing::Values(Variant::E2B, Variant::E4B, Variant::A26B, Variant::B31),
-                         [](const auto& info) {
-                             std::string n = variant_name(info.param);
-                             for (auto& c : n) if (c == '-') c = '_';
+                         [](const auto& param_info) {
+                             std::string n = variant_name(param_info.param);
+                             for (auto& c : n) {
+                                 if (c == '-') c = '_';
+                             }
                              return n;
                          });
 

@@ -121,13 +121,14 @@ TEST_P(AgainstTransformers, PerLayerFactsMatch) {
         const json& l = layers[static_cast<size_t>(i)];
         EXPECT_EQ(t.is_full(i), l["layer_type"] == "full_attention") << i;
         EXPECT_EQ(t.layer_head_dim(i), l["head_dim"].get<int64_t>()) << i;
-        if (!l["num_key_value_heads"].is_null())  // null on KV-shared layers: they have no K/V of their own
+        if (!l["num_key_value_heads"].is_null()) {  // null on KV-shared layers: they have no K/V of their own
             EXPECT_EQ(t.layer_kv_heads(i), l["num_key_value_heads"].get<int64_t>()) << i;
+        }
         EXPECT_EQ(t.is_kv_shared(i), l["kv_sharing_mode"] == "reuse") << i;
         EXPECT_EQ(t.layer_ffn_width(i), l["mlp_intermediate_size"].get<int64_t>()) << i;
         EXPECT_EQ(t.layer_has_v_proj(i), l["has_v_proj"].get<bool>()) << i;
-        if (!l["kv_donor_layer"].is_null()) EXPECT_EQ(t.kv_source_layer(i), l["kv_donor_layer"].get<int64_t>()) << i;
-        else EXPECT_EQ(t.kv_source_layer(i), i);
+        const int64_t donor = l["kv_donor_layer"].is_null() ? i : l["kv_donor_layer"].get<int64_t>();
+        EXPECT_EQ(t.kv_source_layer(i), donor) << i;
     }
 }
 
@@ -136,10 +137,12 @@ INSTANTIATE_TEST_SUITE_P(Variants, AgainstTransformers,
                                            Case{Variant::A26B, ModelSize::Full}, Case{Variant::B31, ModelSize::Full},
                                            Case{Variant::E2B, ModelSize::Tiny}, Case{Variant::E4B, ModelSize::Tiny},
                                            Case{Variant::A26B, ModelSize::Tiny}, Case{Variant::B31, ModelSize::Tiny}),
-                         [](const auto& info) {
-                             std::string n = std::string(variant_name(info.param.variant)) +
-                                             (info.param.size == ModelSize::Full ? "_full" : "_tiny");
-                             for (auto& ch : n) if (ch == '-') ch = '_';
+                         [](const auto& param_info) {
+                             std::string n = std::string(variant_name(param_info.param.variant)) +
+                                             (param_info.param.size == ModelSize::Full ? "_full" : "_tiny");
+                             for (auto& ch : n) {
+                                 if (ch == '-') ch = '_';
+                             }
                              return n;
                          });
 
