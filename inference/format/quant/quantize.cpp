@@ -28,14 +28,7 @@
 #include "format/quant/quant.h"
 #include "format/quant/quant_blocks.h"
 
-// No fused multiply-add contraction in this file, whatever the build flags (-march with FMA makes
-// GCC contract a * b + c by default): the decoders must round like ggml's reference code and the
-// encoders must give the same bytes on every build.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "format/quant/fp_contract_off.h"
 
 namespace gd {
 namespace {
