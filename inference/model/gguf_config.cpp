@@ -95,7 +95,15 @@ int64_t rotated_pairs(const GgufFile& f, const GgufTensorInfo& t) {
 
 }  // namespace
 
-ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj) {
+ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
+                             const std::vector<std::shared_ptr<const GgufFile>>& parts) {
+    // A tensor of the text model, in whichever part of a split model holds it.
+    auto find_text_tensor = [&](const std::string& name) -> std::pair<const GgufFile*, const GgufTensorInfo*> {
+        if (const GgufTensorInfo* t = f.find_tensor(name)) return {&f, t};
+        for (const auto& p : parts)
+            if (const GgufTensorInfo* t = p->find_tensor(name)) return {p.get(), t};
+        return {nullptr, nullptr};
+    };
     const std::string arch = f.architecture();
     if (arch != kArch) {
         if (arch == "clip")
@@ -165,15 +173,15 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj) {
     // K=V: full layers that compute K/V have no attn_v tensor.
     for (int64_t i = 0; i < L - t.num_kv_shared_layers; ++i) {
         if (t.layer_types[i] != LayerKind::Full) continue;
-        t.attention_k_eq_v = f.find_tensor("blk." + std::to_string(i) + ".attn_v.weight") == nullptr;
+        t.attention_k_eq_v = find_text_tensor("blk." + std::to_string(i) + ".attn_v.weight").second == nullptr;
         break;
     }
     if (!t.attention_k_eq_v && t.num_global_kv_heads != t.num_kv_heads)
         throw ModelError(f.path() + ": full layers have their own V projection but a different KV head count");
     if (!t.attention_k_eq_v) t.num_global_kv_heads = 0;
 
-    if (const GgufTensorInfo* rf = f.find_tensor("rope_freqs.weight")) {
-        const int64_t pairs = rotated_pairs(f, *rf);
+    if (auto [rf_file, rf] = find_text_tensor("rope_freqs.weight"); rf) {
+        const int64_t pairs = rotated_pairs(*rf_file, *rf);
         if (pairs > 0) t.partial_rotary_factor_full = 2.0 * static_cast<double>(pairs) / static_cast<double>(t.global_head_dim);
     }
 
@@ -187,9 +195,9 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj) {
     // Vocabulary: the token list, else the embedding's rows.
     if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufType::ARRAY)
         t.vocab_size = static_cast<int64_t>(tokens->array.size());
-    else if (const GgufTensorInfo* emb = f.find_tensor("token_embd.weight"); emb && emb->ne.size() == 2)
+    else if (const GgufTensorInfo* emb = find_text_tensor("token_embd.weight").second; emb && emb->ne.size() == 2)
         t.vocab_size = static_cast<int64_t>(emb->ne[1]);
-    if (const GgufTensorInfo* ple = f.find_tensor("per_layer_token_embd.weight"); ple && ple->ne.size() == 2)
+    if (const GgufTensorInfo* ple = find_text_tensor("per_layer_token_embd.weight").second; ple && ple->ne.size() == 2)
         t.vocab_size_per_layer_input = static_cast<int64_t>(ple->ne[1]);
     else if (t.has_ple())
         t.vocab_size_per_layer_input = t.vocab_size;

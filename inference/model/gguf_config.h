@@ -3,14 +3,18 @@
 // mmproj file's clip.* keys. What GGUF does not state is derived from the tensors (K=V from the
 // absence of attn_v on full layers, the RoPE fraction from rope_freqs, the vision tower kind from
 // its clip scalars and standardisation tensors).
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "format/gguf.h"
 #include "model/model_config.h"
 
 namespace gd {
 
-ModelConfig config_from_gguf(const GgufFile& text, const GgufFile* mmproj);
+// `parts`: all parts of a split model (tensors are looked up in every part); empty = just `text`.
+ModelConfig config_from_gguf(const GgufFile& text, const GgufFile* mmproj,
+                             const std::vector<std::shared_ptr<const GgufFile>>& parts = {});
 
 // Writes the metadata a GGUF text file / mmproj file carries for this config (used by make-test-model).
 class GgufWriter;

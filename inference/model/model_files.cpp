@@ -1,7 +1,10 @@
 #include "model/model_files.h"
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include "common/error.h"
 #include "model/gguf_config.h"
@@ -36,6 +39,51 @@ std::string lower(std::string s) {
 }
 
 }  // namespace
+
+bool looks_like_gguf(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    char magic[4] = {};
+    return f.read(magic, 4) && std::memcmp(magic, "GGUF", 4) == 0;
+}
+
+std::vector<std::shared_ptr<const GgufFile>> open_gguf_split_parts(const std::string& path,
+                                                                    std::shared_ptr<const GgufFile> given) {
+    const auto count = given->get_int_opt("split.count");
+    if (!count || *count <= 1) return {given};
+    if (*count > 9999) throw ModelError(path + ": split.count " + std::to_string(*count) + " is not a plausible number of parts");
+    // gguf-split names the parts PREFIX-00001-of-00003.gguf.
+    static const std::regex part_name(R"((.*)-(\d{5})-of-(\d{5})\.gguf)", std::regex::icase);
+    std::smatch mt;
+    const std::string name = fs::path(path).filename().string();
+    if (!std::regex_match(name, mt, part_name) || std::stol(mt[3].str()) != *count)
+        throw ModelError(path + " is part of a model split into " + std::to_string(*count) +
+                         " files, but its name does not follow the PREFIX-0000N-of-0000M.gguf pattern of gguf-split");
+    const fs::path dir = fs::path(path).parent_path();
+    std::vector<std::shared_ptr<const GgufFile>> parts;
+    for (int64_t k = 1; k <= *count; ++k) {
+        char suffix[64];
+        std::snprintf(suffix, sizeof suffix, "-%05lld-of-%05lld.gguf", static_cast<long long>(k), static_cast<long long>(*count));
+        const fs::path p = dir / (mt[1].str() + suffix);
+        std::error_code ec;
+        if (!fs::exists(p, ec))
+            throw ModelError(path + ": part " + std::to_string(k) + " of " + std::to_string(*count) + " is missing (" +
+                             p.string() + ")");
+        auto part = fs::equivalent(p, path, ec) ? given : std::make_shared<const GgufFile>(GgufFile::open(p.string()));
+        const auto no = part->get_int_opt("split.no");
+        if (!no || *no != k - 1 || part->get_int_opt("split.count") != count)
+            throw ModelError(p.string() + ": its split.no / split.count metadata say it is not part " + std::to_string(k) +
+                             " of " + std::to_string(*count));
+        parts.push_back(part);
+    }
+    if (const auto total = parts[0]->get_int_opt("split.tensors.count")) {
+        int64_t n = 0;
+        for (const auto& p : parts) n += static_cast<int64_t>(p->tensor_infos().size());
+        if (n != *total)
+            throw ModelError(parts[0]->path() + ": the parts hold " + std::to_string(n) + " tensors, split.tensors.count says " +
+                             std::to_string(*total));
+    }
+    return parts;
+}
 
 std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text_hidden) {
     std::error_code ec;
@@ -76,7 +124,7 @@ const ModelTensor& ModelFiles::get(const std::string& name) const {
 
 void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const std::string& text_file,
                               const std::vector<TensorView>& mmproj_views, const std::string& mmproj_file,
-                              const std::map<std::string, std::string>& hf_file_of) {
+                              const std::map<std::string, std::string>& file_of) {
     const bool gguf = format_ == ModelFormat::Gguf;
     std::map<std::string, const TensorView*> text_by_name, mm_by_name;
     for (const auto& v : text_views) text_by_name[v.name] = &v;
@@ -87,9 +135,9 @@ void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const s
         if (!gguf && e.gguf_only) continue;
         const std::string stored_name = gguf ? e.name : e.hf_name;
         const auto& pool = gguf && e.in_mmproj ? mm_by_name : text_by_name;
-        const std::string& file =
-            gguf ? (e.in_mmproj ? mmproj_file : text_file)
-                 : (hf_file_of.count(stored_name) ? hf_file_of.at(stored_name) : text_file);
+        const std::string& file = gguf && e.in_mmproj ? mmproj_file
+                                  : file_of.count(stored_name) ? file_of.at(stored_name)
+                                                               : text_file;
         auto it = pool.find(stored_name);
         if (it == pool.end()) {
             if (e.optional) continue;
@@ -125,25 +173,39 @@ ModelFiles ModelFiles::open(const std::vector<std::string>& paths, bool find_mmp
     std::error_code ec;
     if (!fs::exists(first, ec)) throw Error(first + " does not exist");
 
-    const bool is_gguf = fs::is_regular_file(first, ec) && lower(fs::path(first).extension().string()) == ".gguf";
-    if (is_gguf) {
+    if (fs::is_regular_file(first, ec) && looks_like_gguf(first)) {
         m.format_ = ModelFormat::Gguf;
         if (paths.size() > 2) throw Error("a GGUF model is one text file, optionally followed by its mmproj file");
         auto text = std::make_shared<GgufFile>(GgufFile::open(first));
+        // Files split by llama.cpp's gguf-split: the first holds the metadata, all hold tensors.
+        std::vector<std::shared_ptr<const GgufFile>> parts = open_gguf_split_parts(first, text);
         std::shared_ptr<GgufFile> mm;
         std::string mm_path = paths.size() == 2 ? paths[1] : "";
-        if (mm_path.empty() && find_mmproj && text->architecture() == "gemma4") {
-            const auto hidden = text->get_int_opt("gemma4.embedding_length");
+        if (mm_path.empty() && find_mmproj && parts[0]->architecture() == "gemma4") {
+            const auto hidden = parts[0]->get_int_opt("gemma4.embedding_length");
             if (hidden) mm_path = find_mmproj_next_to(first, *hidden);
         }
         if (!mm_path.empty()) mm = std::make_shared<GgufFile>(GgufFile::open(mm_path));
-        m.config_ = config_from_gguf(*text, mm.get());
+        m.config_ = config_from_gguf(*parts[0], mm.get(), parts);
         m.config_.variant = detect_variant(m.config_, &m.tiny_);
-        m.files_.push_back({first, text->file_size(), "text model"});
+        std::vector<TensorView> views;
+        std::map<std::string, std::string> file_of;
+        for (size_t k = 0; k < parts.size(); ++k) {
+            m.files_.push_back({parts[k]->path(), parts[k]->file_size(),
+                                parts.size() == 1 ? "text model"
+                                                  : "text model (part " + std::to_string(k + 1) + " of " +
+                                                        std::to_string(parts.size()) + ")"});
+            for (TensorView& v : parts[k]->views()) {
+                if (file_of.count(v.name))
+                    throw ModelError(parts[k]->path() + ": tensor '" + v.name + "' is also in " + file_of[v.name]);
+                file_of[v.name] = parts[k]->path();
+                views.push_back(std::move(v));
+            }
+        }
         if (mm) m.files_.push_back({mm_path, mm->file_size(), "mmproj (vision/audio)"});
         else m.notes_.push_back("no mmproj file found next to the model: image and audio input are unavailable");
-        m.bind_tensors(text->views(), first, mm ? mm->views() : std::vector<TensorView>{}, mm_path, {});
-        m.gguf_text_ = text;
+        m.bind_tensors(views, first, mm ? mm->views() : std::vector<TensorView>{}, mm_path, file_of);
+        m.gguf_parts_ = parts;
         m.gguf_mmproj_ = mm;
         return m;
     }

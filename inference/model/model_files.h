@@ -53,14 +53,15 @@ public:
 
     // Only for HF folders: the JSON files beside the weights.
     const HfFolder* hf_folder() const { return hf_.get(); }
-    // Only for GGUF: the text model and the mmproj file (nullptr when none).
-    const GgufFile* gguf_text() const { return gguf_text_.get(); }
+    // Only for GGUF: the text model (its first part when split) and the mmproj file (nullptr when none).
+    const GgufFile* gguf_text() const { return gguf_parts_.empty() ? nullptr : gguf_parts_[0].get(); }
+    const std::vector<std::shared_ptr<const GgufFile>>& gguf_text_parts() const { return gguf_parts_; }
     const GgufFile* gguf_mmproj() const { return gguf_mmproj_.get(); }
 
 private:
     void bind_tensors(const std::vector<TensorView>& text_views, const std::string& text_file,
                       const std::vector<TensorView>& mmproj_views, const std::string& mmproj_file,
-                      const std::map<std::string, std::string>& hf_file_of);
+                      const std::map<std::string, std::string>& file_of);
 
     ModelFormat format_ = ModelFormat::Gguf;
     ModelConfig config_;
@@ -71,7 +72,7 @@ private:
     std::vector<std::pair<std::string, std::string>> unused_;
     std::vector<std::string> notes_;
     std::shared_ptr<const HfFolder> hf_;
-    std::shared_ptr<const GgufFile> gguf_text_;
+    std::vector<std::shared_ptr<const GgufFile>> gguf_parts_;
     std::shared_ptr<const GgufFile> gguf_mmproj_;
 };
 
@@ -79,6 +80,15 @@ private:
 // "mmproj" and whose general.architecture is "clip" with a projection_dim equal to `text_hidden`.
 // Returns "" when there is none.
 std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text_hidden);
+
+// A GGUF file is recognised by its magic bytes, not its name (Ollama stores them as sha256-... blobs).
+bool looks_like_gguf(const std::string& path);
+
+// The parts of a model split by llama.cpp's gguf-split (PREFIX-00001-of-0000N.gguf, with split.no /
+// split.count metadata), in order; just `given` for an unsplit file. Missing or inconsistent parts
+// are ModelErrors naming the file.
+std::vector<std::shared_ptr<const GgufFile>> open_gguf_split_parts(const std::string& path,
+                                                                    std::shared_ptr<const GgufFile> given);
 
 // Elements equal after dropping size-1 dimensions ([1024,1,5] ~ [1024,5], [] ~ [1]).
 bool same_shape_ignoring_ones(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b);

@@ -270,3 +270,92 @@ TEST(BrokenModels, HfFolderProblemsAreExplained) {
 
 }  // namespace
 }  // namespace gd
+
+namespace gd {
+namespace {
+
+// Splits a GGUF file the way llama.cpp's gguf-split does: metadata in the first part, tensors spread
+// over `n` parts, split.no / split.count / split.tensors.count keys.
+std::vector<std::string> split_gguf(const std::string& in, const std::string& prefix, int n) {
+    const GgufFile f = GgufFile::open(in);
+    const auto views = f.views();
+    std::vector<std::string> out;
+    for (int k = 0; k < n; ++k) {
+        GgufWriter w;
+        if (k == 0)
+            for (const auto& [key, v] : f.metadata()) w.set(key, v);
+        GgufValue no;
+        no.type = GgufType::UINT16;
+        no.u = static_cast<uint64_t>(k);
+        GgufValue count = no;
+        count.u = static_cast<uint64_t>(n);
+        w.set("split.no", no);
+        w.set("split.count", count);
+        GgufValue total;
+        total.type = GgufType::INT32;
+        total.i = static_cast<int64_t>(views.size());
+        w.set("split.tensors.count", total);
+        for (size_t t = k; t < views.size(); t += static_cast<size_t>(n))
+            w.add_tensor_bytes(views[t].name, views[t].shape, views[t].type,
+                               std::vector<uint8_t>(views[t].data, views[t].data + views[t].nbytes));
+        char name[64];
+        std::snprintf(name, sizeof name, "-%05d-of-%05d.gguf", k + 1, n);
+        out.push_back(prefix + name);
+        w.write(out.back());
+    }
+    return out;
+}
+
+TEST(SplitGguf, PartsOpenAsOneModelWithTheSameTensors) {
+    const std::string dir = test::scratch_dir("split");
+    const std::string whole = make_model(dir, Variant::E4B, TestModelFormat::Gguf, DType::Q8_0);
+    fs::create_directories(dir + "/split");
+    const auto parts = split_gguf(whole, dir + "/split/e4b", 3);
+    fs::copy_file(dir + "/mmproj-model.gguf", dir + "/split/mmproj-e4b.gguf");
+    const ModelFiles a = ModelFiles::open({whole});
+    const ModelFiles b = ModelFiles::open({parts[1]});  // any part names the model
+    EXPECT_EQ(b.config().variant, Variant::E4B);
+    ASSERT_EQ(a.tensors().size(), b.tensors().size());
+    for (const ModelTensor& t : a.tensors()) {
+        const ModelTensor& u = b.get(t.spec.name);
+        ASSERT_EQ(t.view.nbytes, u.view.nbytes) << t.spec.name;
+        EXPECT_EQ(std::memcmp(t.view.data, u.view.data, t.view.nbytes), 0) << t.spec.name;
+    }
+    EXPECT_EQ(b.files().size(), 4u);  // three parts and the mmproj
+    EXPECT_EQ(b.files()[2].role, "text model (part 3 of 3)");
+    for (const ModelTensor& t : b.tensors()) {  // each tensor is reported in the part that holds it
+        if (!t.spec.in_mmproj) {
+            EXPECT_NE(GgufFile::open(t.file).find_tensor(t.spec.name), nullptr) << t.spec.name;
+        }
+    }
+
+    fs::remove(parts[2]);
+    expect_model_error({parts[0]}, {"part 3 of 3 is missing", "e4b-00003-of-00003.gguf"});
+}
+
+TEST(SplitGguf, InconsistentPartsAreErrors) {
+    const std::string dir = test::scratch_dir("split_bad");
+    const std::string whole = make_model(dir, Variant::B31, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/s");
+    const auto parts = split_gguf(whole, dir + "/s/m", 2);
+    fs::rename(parts[1], dir + "/s/tmp.gguf");
+    fs::copy_file(parts[0], parts[1]);  // part 2 is a copy of part 1: wrong split.no
+    expect_model_error({parts[0]}, {"m-00002-of-00002.gguf", "not part 2 of 2"});
+    fs::copy_file(parts[0], dir + "/s/renamed.gguf");
+    expect_model_error({dir + "/s/renamed.gguf"}, {"split into 2 files", "PREFIX-0000N-of-0000M.gguf"});
+}
+
+// Ollama keeps GGUF files as content-addressed blobs without an extension.
+TEST(GgufDetection, ByMagicNotByName) {
+    const std::string dir = test::scratch_dir("blob");
+    const std::string whole = make_model(dir, Variant::B31, TestModelFormat::Gguf);
+    const std::string blob = dir + "/sha256-0123456789abcdef";
+    fs::copy_file(whole, blob);
+    const ModelFiles m = ModelFiles::open({blob});
+    EXPECT_EQ(m.format(), ModelFormat::Gguf);
+    EXPECT_EQ(m.config().variant, Variant::B31);
+    EXPECT_FALSE(looks_like_gguf(dir + "/hf"));
+}
+
+}  // namespace
+}  // namespace gd
