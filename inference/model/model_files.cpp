@@ -160,7 +160,7 @@ void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const s
     for (const auto* pool : {&text_by_name, &mm_by_name})
         for (const auto& [name, v] : *pool) {
             if (used.count(name)) continue;
-            const bool ignorable = !gguf && is_ignorable_hf_tensor(name, config_);
+            const bool ignorable = is_ignorable_tensor(name, config_);
             unused_.emplace_back(name, ignorable ? "not used by this architecture (ignored as transformers does)"
                                                  : "not part of the Gemma 4 architecture");
         }

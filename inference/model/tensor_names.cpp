@@ -230,12 +230,14 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
     return std::move(b.out);
 }
 
-bool is_ignorable_hf_tensor(const std::string& hf_name, const ModelConfig& c) {
-    if (hf_name == "lm_head.weight") return c.text.tie_word_embeddings;
-    // K/V projections and k_norm of KV-shared layers (spec §2.7, pitfall 33).
-    static const std::regex shared_kv(R"(model\.language_model\.layers\.(\d+)\.self_attn\.(k_proj|v_proj|k_norm)\.weight)");
+bool is_ignorable_tensor(const std::string& name, const ModelConfig& c) {
+    // An untied output head equal to the embedding (the models tie them).
+    if (name == "lm_head.weight" || name == "output.weight") return c.text.tie_word_embeddings;
+    // K/V projections and k_norm of KV-shared layers (spec §2.7, pitfall 33), in either naming.
+    static const std::regex shared_kv_hf(R"(model\.language_model\.layers\.(\d+)\.self_attn\.(k_proj|v_proj|k_norm)\.weight)");
+    static const std::regex shared_kv_gguf(R"(blk\.(\d+)\.(attn_k|attn_v|attn_k_norm)\.weight)");
     std::smatch m;
-    if (std::regex_match(hf_name, m, shared_kv)) {
+    if (std::regex_match(name, m, shared_kv_hf) || std::regex_match(name, m, shared_kv_gguf)) {
         const long layer = std::stol(m[1].str());
         return layer < c.text.num_layers && c.text.is_kv_shared(layer);
     }

@@ -55,9 +55,9 @@ struct ExpectedTensor {
 // All tensors of a model with this config, text first, then vision, then audio.
 std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c);
 
-// Tensors that may be present in files but are not used (shared layers' K/V in HF checkpoints,
-// an untied lm_head equal to the embedding): loaders ignore these names without error.
-bool is_ignorable_hf_tensor(const std::string& hf_name, const ModelConfig& c);
+// Tensors that may be present in files but are not used (shared layers' K/V, an untied output head
+// equal to the embedding), by HF or GGUF name: loaders ignore these without error.
+bool is_ignorable_tensor(const std::string& name, const ModelConfig& c);
 
 // Parameter counts per part from the config alone.
 struct ParamCounts {

@@ -359,3 +359,31 @@ TEST(GgufDetection, ByMagicNotByName) {
 
 }  // namespace
 }  // namespace gd
+
+namespace gd {
+namespace {
+
+// Extra tensors do not stop a model from loading: K/V of KV-shared layers (which some converters
+// keep) are ignored as transformers ignores them, anything else is listed as not part of Gemma 4.
+TEST(ExtraTensors, AreListedWithTheReason) {
+    const std::string dir = test::scratch_dir("extra");
+    const std::string good = make_model(dir, Variant::E2B, TestModelFormat::Gguf);
+    const GgufFile f = GgufFile::open(good);
+    GgufWriter w;
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    for (const TensorView& v : f.views())
+        w.add_tensor_bytes(v.name, v.shape, v.type, std::vector<uint8_t>(v.data, v.data + v.nbytes));
+    w.add_tensor_bytes("blk.7.attn_k.weight", {16, 128}, DType::F32, std::vector<uint8_t>(16 * 128 * 4, 0));
+    w.add_tensor_bytes("mystery.weight", {4}, DType::F32, std::vector<uint8_t>(16, 0));
+    fs::create_directories(dir + "/x");
+    w.write(dir + "/x/model.gguf");
+    const ModelFiles m = ModelFiles::open({dir + "/x/model.gguf"}, false);
+    ASSERT_EQ(m.unused_tensors().size(), 2u);
+    for (const auto& [name, why] : m.unused_tensors()) {
+        if (name == "blk.7.attn_k.weight") EXPECT_NE(why.find("not used by this architecture"), std::string::npos) << why;
+        else EXPECT_NE(why.find("not part of the Gemma 4 architecture"), std::string::npos) << name << ": " << why;
+    }
+}
+
+}  // namespace
+}  // namespace gd

@@ -40,8 +40,8 @@ TEST_P(AgainstTransformers, TensorNamesAndShapesMatchStateDict) {
     std::map<std::string, std::vector<uint64_t>> theirs;
     const ModelConfig c = preset_config(v, size);
     for (const json& t : ref["state_dict"])
-        if (!is_ignorable_hf_tensor(t["name"], c)) theirs[t["name"]] = t["shape"].get<std::vector<uint64_t>>();
-    EXPECT_TRUE(is_ignorable_hf_tensor("lm_head.weight", c));  // tied to the embedding: never read
+        if (!is_ignorable_tensor(t["name"], c)) theirs[t["name"]] = t["shape"].get<std::vector<uint64_t>>();
+    EXPECT_TRUE(is_ignorable_tensor("lm_head.weight", c));  // tied to the embedding: never read
 
     std::map<std::string, std::vector<uint64_t>> ours;
     for (const ExpectedTensor& t : expected_tensors(c))
