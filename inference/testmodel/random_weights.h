@@ -17,6 +17,9 @@ public:
 
     // Value of element `index` in the canonical (HF, PyTorch-order) layout.
     float value(uint64_t index) const;
+    // Values of elements [index0, index0 + n): the same as value() element by element, in a loop the
+    // compiler vectorises (full-size models have billions of elements).
+    void fill(uint64_t index0, float* out, uint64_t n) const;
 
 private:
     enum class Kind { Uniform, RopeFreqs };

@@ -80,9 +80,11 @@ struct Layout {
         const uint64_t n = row_elems();
         const uint64_t row_bytes = dtype_bytes(type, n);
         std::vector<float> row(n);
+        const bool plain = !gguf || spec->gguf_layout == GgufLayout::Same;
         for (uint64_t r = 0; r < nrows; ++r) {
             const uint64_t base = (row0 + r) * n;
-            for (uint64_t k = 0; k < n; ++k) row[k] = canonical_value(init, base + k);
+            if (plain) init.fill(base, row.data(), n);
+            else for (uint64_t k = 0; k < n; ++k) row[k] = canonical_value(init, base + k);
             quantize_row(type, row.data(), dst + r * row_bytes, n);
         }
     }
