@@ -6,6 +6,8 @@
 
 #include <fstream>
 #include <map>
+#include <regex>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -165,6 +167,40 @@ TEST(ParamCounts, ReproduceSpecTable) {
     EXPECT_NEAR(billions(e4b.total()), 7.94, 0.005);
     EXPECT_NEAR(billions(a26.total()), 25.8, 0.05);
     EXPECT_NEAR(billions(b31.total()), 31.3, 0.05);
+}
+
+}  // namespace
+}  // namespace gd
+
+namespace gd {
+namespace {
+
+// Every GGUF name in our table is one llama.cpp knows: gguf-py's templates for the gemma4
+// architecture and for mmproj files (tests/data/hf_reference/gguf_py_names.json, made by
+// tools/reference/gguf_py_names.py). Our mmproj names are otherwise only checked against our own
+// writer, which uses the same table.
+TEST(GgufNames, AreLlamaCppTemplates) {
+    std::ifstream f(test::data_dir() + "/hf_reference/gguf_py_names.json");
+    ASSERT_TRUE(f.good());
+    const json j = json::parse(f);
+    std::set<std::string> text(j["gemma4"].begin(), j["gemma4"].end());
+    std::set<std::string> mmproj(j["mmproj"].begin(), j["mmproj"].end());
+    const std::regex block(R"(\.\d+(?=\.|$))");  // the block number: "blk.3.attn_q", "a.conv1d.0"
+    for (Variant v : published_variants()) {
+        for (const ExpectedTensor& t : expected_tensors(preset_config(v, ModelSize::Full))) {
+            std::string base = t.name;
+            for (const char* suffix : {".weight", ".bias", ".scale", ".input_min", ".input_max", ".output_min", ".output_max"}) {
+                const std::string s(suffix);
+                if (base.size() > s.size() && base.compare(base.size() - s.size(), s.size(), s) == 0) {
+                    base.resize(base.size() - s.size());
+                    break;
+                }
+            }
+            const std::string templ = std::regex_replace(base, block, ".{bid}", std::regex_constants::format_first_only);
+            const auto& known = t.in_mmproj ? mmproj : text;
+            EXPECT_TRUE(known.count(templ)) << variant_name(v) << ": " << t.name << " (template " << templ << ") is not a llama.cpp name";
+        }
+    }
 }
 
 }  // namespace
