@@ -92,7 +92,7 @@ int cmd_inspect(const Args& args) {
             } else {
                 print_text(path, r);
             }
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {  // gd::Error in plain words; anything else still names the path
             std::fprintf(stderr, "error: %s\n", e.what());
             if (a.flag("json")) all.push_back({{"path", path}, {"error", e.what()}});
             status = 1;

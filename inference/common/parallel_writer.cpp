@@ -20,6 +20,16 @@ unsigned default_thread_count() {
     return n == 0 ? 1 : n;
 }
 
+void append_row_pieces(std::vector<FilePiece>& pieces, uint64_t offset, uint64_t rows, uint64_t row_bytes,
+                       const RowFill& produce) {
+    constexpr uint64_t kPieceBytes = uint64_t(8) << 20;
+    const uint64_t per_piece = std::max<uint64_t>(1, kPieceBytes / std::max<uint64_t>(1, row_bytes));
+    for (uint64_t r0 = 0; r0 < rows; r0 += per_piece) {
+        const uint64_t n = std::min(per_piece, rows - r0);
+        pieces.push_back({offset + r0 * row_bytes, n * row_bytes, [&produce, r0, n](uint8_t* dst) { produce(dst, r0, n); }});
+    }
+}
+
 void write_file_in_pieces(const std::string& path, uint64_t total_size, const std::vector<FilePiece>& pieces,
                           unsigned threads) {
     for (const auto& p : pieces)

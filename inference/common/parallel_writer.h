@@ -23,4 +23,10 @@ void write_file_in_pieces(const std::string& path, uint64_t total_size, const st
 
 unsigned default_thread_count();
 
+// Appends pieces of about 8 MiB (whole rows) covering `rows` rows of `row_bytes` bytes at `offset`;
+// each fills its rows with produce(dst, first_row, row_count). `produce` must outlive the write.
+using RowFill = std::function<void(uint8_t* dst, uint64_t row0, uint64_t nrows)>;
+void append_row_pieces(std::vector<FilePiece>& pieces, uint64_t offset, uint64_t rows, uint64_t row_bytes,
+                       const RowFill& produce);
+
 }  // namespace gd

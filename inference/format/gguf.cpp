@@ -109,7 +109,7 @@ GgufValue read_value(Reader& r, GgufType type, int depth, const std::string& key
             const uint64_t n = r.read<uint64_t>("an array length");
             if (n > r.remaining() / min_encoded_size(v.elem_type))
                 r.fail("metadata key '" + key + "' claims " + std::to_string(n) + " array elements, more than the file holds");
-            v.array.reserve(static_cast<size_t>(n));
+            v.array.reserve(static_cast<size_t>(std::min<uint64_t>(n, kMaxMetadataValues)));
             for (uint64_t k = 0; k < n; ++k) v.array.push_back(read_value(r, v.elem_type, depth + 1, key));
             break;
         }

@@ -11,8 +11,6 @@
 namespace gd {
 namespace {
 
-constexpr uint64_t kPieceBytes = uint64_t(8) << 20;  // rows are produced in pieces of about this size
-
 class Out {
 public:
     std::vector<uint8_t> bytes;
@@ -93,16 +91,16 @@ void GgufWriter::add_tensor(std::string name, std::vector<uint64_t> shape, DType
 }
 
 void GgufWriter::add_tensor_bytes(std::string name, std::vector<uint64_t> shape, DType type, std::vector<uint8_t> bytes) {
+    uint64_t elems = 1;
+    for (uint64_t d : shape) elems = checked_mul(elems, d, "tensor size");
+    const uint64_t expected = dtype_bytes(type, elems);
+    if (bytes.size() != expected)
+        throw Error("tensor '" + name + "': " + std::to_string(bytes.size()) + " bytes given, " + std::to_string(expected) + " expected");
+    const uint64_t row_bytes = dtype_bytes(type, shape.empty() ? 1 : shape.back());
     auto data = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
-    const std::string n = name;
-    add_tensor(std::move(name), std::move(shape), type, nullptr);
-    Pending& p = tensors_.back();
-    if (data->size() != p.nbytes)
-        throw Error("tensor '" + n + "': " + std::to_string(data->size()) + " bytes given, " + std::to_string(p.nbytes) + " expected");
-    const uint64_t row_bytes = p.row_bytes;
-    p.produce = [data, row_bytes](uint8_t* dst, uint64_t row0, uint64_t nrows) {
+    add_tensor(std::move(name), std::move(shape), type, [data, row_bytes](uint8_t* dst, uint64_t row0, uint64_t nrows) {
         std::memcpy(dst, data->data() + row0 * row_bytes, nrows * row_bytes);
-    };
+    });
 }
 
 std::vector<uint8_t> GgufWriter::header_bytes(std::vector<uint64_t>* offsets) const {
@@ -147,13 +145,7 @@ void GgufWriter::write(const std::string& path, unsigned threads) const {
     pieces.push_back({0, header->size(), [header](uint8_t* dst) { std::memcpy(dst, header->data(), header->size()); }});
     for (size_t k = 0; k < tensors_.size(); ++k) {
         const Pending& t = tensors_[k];
-        if (t.rows == 0) continue;
-        const uint64_t rows_per_piece = std::max<uint64_t>(1, kPieceBytes / std::max<uint64_t>(1, t.row_bytes));
-        for (uint64_t r0 = 0; r0 < t.rows; r0 += rows_per_piece) {
-            const uint64_t n = std::min(rows_per_piece, t.rows - r0);
-            pieces.push_back({data_start + offsets[k] + r0 * t.row_bytes, n * t.row_bytes,
-                              [&t, r0, n](uint8_t* dst) { t.produce(dst, r0, n); }});
-        }
+        append_row_pieces(pieces, data_start + offsets[k], t.rows, t.row_bytes, t.produce);
     }
     write_file_in_pieces(path, total, pieces, threads);
 }

@@ -12,14 +12,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string strip_prefix(const std::string& what) {
-    if (!what.empty() && what[0] == '[') {
-        const auto p = what.find("] ");
-        if (p != std::string::npos) return what.substr(p + 2);
-    }
-    return what;
-}
-
 std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 std::shared_ptr<const MappedFile> map_bounded(const std::string& path, uint64_t max_bytes) {
@@ -46,6 +38,15 @@ std::optional<HfJsonFile> optional_json(const fs::path& dir, const char* name, u
 
 }  // namespace
 
+std::string json_error_text(const std::string& what) {
+    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
+    if (!what.empty() && what[0] == '[') {
+        const auto p = what.find("] ");
+        if (p != std::string::npos) return what.substr(p + 2);
+    }
+    return what;
+}
+
 nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes, bool require_object) {
     const auto f = map_bounded(path, max_bytes);
     if (f->size() == 0) throw FormatError(path + ": the file is empty, expected JSON");
@@ -58,9 +59,9 @@ nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes, bool 
         j = json::parse(f->data(), f->data() + f->size());
     } catch (const json::parse_error& e) {
         // nlohmann's message says "parse error at line L, column C: ..."; add the byte for tools.
-        throw FormatError(path + ": invalid JSON: " + strip_prefix(e.what()) + " (byte " + std::to_string(e.byte) + ")");
+        throw FormatError(path + ": invalid JSON: " + json_error_text(e.what()) + " (byte " + std::to_string(e.byte) + ")");
     } catch (const json::exception& e) {
-        throw FormatError(path + ": invalid JSON: " + strip_prefix(e.what()));
+        throw FormatError(path + ": invalid JSON: " + json_error_text(e.what()));
     }
     if (require_object && !j.is_object())
         throw FormatError(path + ": the file holds a JSON " + std::string(j.type_name()) + ", expected an object");

@@ -26,6 +26,9 @@ inline constexpr uint64_t kMaxTextFileBytes = 16ull << 20;           // chat_tem
 // L, column C (byte B): ...") or, with `require_object`, not a JSON object.
 nlohmann::json read_json_file(const std::string& path, uint64_t max_bytes, bool require_object = true);
 
+// nlohmann's exception text without its "[json.exception.parse_error.101] " prefix.
+std::string json_error_text(const std::string& what);
+
 // Reads a whole text file of at most `max_bytes` bytes (FormatError when larger).
 std::string read_text_file(const std::string& path, uint64_t max_bytes);
 

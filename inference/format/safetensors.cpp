@@ -60,14 +60,6 @@ std::string shape_str(const std::vector<uint64_t>& shape) {
     return s + ", ... (" + std::to_string(shape.size()) + " dimensions)]";
 }
 
-std::string strip_nlohmann_prefix(const std::string& what) {
-    // "[json.exception.parse_error.101] parse error at line 1, ..." -> "parse error at line 1, ..."
-    if (!what.empty() && what[0] == '[') {
-        const auto p = what.find("] ");
-        if (p != std::string::npos) return what.substr(p + 2);
-    }
-    return what;
-}
 
 std::string supported_dtypes() { return "F64, F32, F16, BF16, I64, I32, I16, I8, U8, U16, U32, U64, BOOL"; }
 
@@ -101,10 +93,10 @@ json parse_header_json(std::string_view text, const std::string& file) {
     try {
         j = json::parse(text.begin(), text.end(), cb);
     } catch (const json::parse_error& e) {
-        throw FormatError(file + ": the safetensors header is not valid JSON: " + strip_nlohmann_prefix(e.what()) +
+        throw FormatError(file + ": the safetensors header is not valid JSON: " + json_error_text(e.what()) +
                           " (byte " + std::to_string(e.byte) + " of the header, which starts at file offset 8)");
     } catch (const json::exception& e) {
-        throw FormatError(file + ": the safetensors header cannot be read as JSON: " + strip_nlohmann_prefix(e.what()));
+        throw FormatError(file + ": the safetensors header cannot be read as JSON: " + json_error_text(e.what()));
     }
     if (!duplicate.empty()) {
         if (duplicate_is_tensor)
@@ -197,10 +189,6 @@ Entry parse_entry(const std::string& file, const std::string& name, const json& 
 bool is_plain_file_name(const std::string& s) {
     if (s.empty() || s == "." || s == "..") return false;
     return s.find('/') == std::string::npos && s.find('\\') == std::string::npos && s.find('\0') == std::string::npos;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
@@ -316,7 +304,7 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::string& path) {
             throw Error(path + ": the folder has neither " + kSingleFileName + " nor " + kIndexFileName);
         }
     } else {
-        is_index = ends_with(path, ".json");
+        is_index = std::string_view(path).ends_with(".json");
     }
 
     SafetensorsCheckpoint ck;
@@ -487,7 +475,7 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsWri
         header = build_header(order, sizes, metadata);
     } catch (const json::exception& e) {
         throw Error(path + ": cannot write the safetensors header (names and metadata must be valid UTF-8): " +
-                    strip_nlohmann_prefix(e.what()));
+                    json_error_text(e.what()));
     }
 
     // The file: 8-byte header length, the header, then the tensors back to back. Pieces are
@@ -497,20 +485,13 @@ void write_safetensors(const std::string& path, const std::vector<SafetensorsWri
     std::memcpy(prefix->data() + 8, header.data(), header.size());
     std::vector<FilePiece> pieces;
     pieces.push_back({0, prefix->size(), [prefix](uint8_t* dst) { std::memcpy(dst, prefix->data(), prefix->size()); }});
-    constexpr uint64_t kPieceBytes = 8ull << 20;
     uint64_t offset = prefix->size();
     for (size_t i = 0; i < order.size(); ++i) {
         const SafetensorsWriteTensor& t = *order[i];
         const uint64_t nb = sizes[i];
         if (nb > 0 && t.produce_rows) {
-            const uint64_t row_elems = t.shape.empty() ? 1 : t.shape.back();
-            const uint64_t row_bytes = dtype_bytes(t.type, row_elems);
-            const uint64_t rows = row_bytes ? nb / row_bytes : 0;
-            const uint64_t per_piece = std::max<uint64_t>(1, kPieceBytes / std::max<uint64_t>(1, row_bytes));
-            for (uint64_t r0 = 0; r0 < rows; r0 += per_piece) {
-                const uint64_t n = std::min(per_piece, rows - r0);
-                pieces.push_back({offset + r0 * row_bytes, n * row_bytes, [&t, r0, n](uint8_t* dst) { t.produce_rows(dst, r0, n); }});
-            }
+            const uint64_t row_bytes = dtype_bytes(t.type, t.shape.empty() ? 1 : t.shape.back());
+            append_row_pieces(pieces, offset, row_bytes ? nb / row_bytes : 0, row_bytes, t.produce_rows);
         } else if (nb > 0 && t.produce) {
             pieces.push_back({offset, nb, [&t, nb](uint8_t* dst) {
                                   std::memset(dst, 0, nb);

@@ -1,5 +1,7 @@
 #include "model/gguf_config.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -119,8 +121,15 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
     t.num_heads = req_int(f, key("attention.head_count"));
     t.max_position_embeddings = f.get_int_opt(key("context_length")).value_or(131072);
     t.rms_norm_eps = f.get_float_opt(key("attention.layer_norm_rms_epsilon")).value_or(1e-6);
-    // The file stores 1e-6 as a float32; round to the decimal the model was trained with.
-    t.rms_norm_eps = std::stod(std::to_string(static_cast<float>(t.rms_norm_eps)));
+    // The file stores 1e-6 as a float32: take the shortest decimal that rounds to that float (1e-6),
+    // the value the model was trained with, independent of the locale.
+    {
+        char buf[32];
+        const auto w = std::to_chars(buf, buf + sizeof buf, static_cast<float>(t.rms_norm_eps));
+        double eps = t.rms_norm_eps;
+        std::from_chars(buf, w.ptr, eps);
+        t.rms_norm_eps = eps;
+    }
     t.global_head_dim = f.get_int_opt(key("attention.key_length")).value_or(512);
     t.head_dim = f.get_int_opt(key("attention.key_length_swa")).value_or(256);
     t.sliding_window = f.get_int_opt(key("attention.sliding_window")).value_or(0);
@@ -176,9 +185,7 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
         t.attention_k_eq_v = find_text_tensor("blk." + std::to_string(i) + ".attn_v.weight").second == nullptr;
         break;
     }
-    if (!t.attention_k_eq_v && t.num_global_kv_heads != t.num_kv_heads)
-        throw ModelError(f.path() + ": full layers have their own V projection but a different KV head count");
-    if (!t.attention_k_eq_v) t.num_global_kv_heads = 0;
+    if (t.num_global_kv_heads == t.num_kv_heads) t.num_global_kv_heads = 0;
 
     if (auto [rf_file, rf] = find_text_tensor("rope_freqs.weight"); rf) {
         const int64_t pairs = rotated_pairs(*rf_file, *rf);
@@ -205,9 +212,16 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
     t.bidirectional_attention = t.attention_k_eq_v ? "vision" : "";
 
     c.tokens.bos = f.get_int_opt("tokenizer.ggml.bos_token_id").value_or(2);
-    c.tokens.eos = f.get_int_opt("tokenizer.ggml.eos_token_id").value_or(1);
+    const int64_t file_eos = f.get_int_opt("tokenizer.ggml.eos_token_id").value_or(1);
+    c.tokens.eos = file_eos;
     c.tokens.pad = f.get_int_opt("tokenizer.ggml.padding_token_id").value_or(0);
-    c.tokens.stop = {c.tokens.eos};
+    // Stop on <eos>, <turn|> and <|tool_response> (spec §5.5) and on whatever the file calls its eos
+    // (instruction-tuned conversions often store <turn|> there).
+    c.tokens.stop = {file_eos};
+    auto add_stop = [&](int64_t id) {
+        if (id >= 0 && std::find(c.tokens.stop.begin(), c.tokens.stop.end(), id) == c.tokens.stop.end())
+            c.tokens.stop.push_back(id);
+    };
     // Special tokens by their strings (spec §5.2); ids differ between vocabularies.
     if (const GgufValue* tokens = f.find("tokenizer.ggml.tokens"); tokens && tokens->type == GgufType::ARRAY) {
         auto id_of = [&](const char* s) -> int64_t {
@@ -222,8 +236,8 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
         c.tokens.image = id_of("<|image|>");
         c.tokens.audio = id_of("<|audio|>");
         c.tokens.video = id_of("<|video|>");
-        for (const char* s : {"<turn|>", "<|tool_response>"})
-            if (int64_t id = id_of(s); id >= 0) c.tokens.stop.push_back(id);
+        if (const int64_t eos = id_of("<eos>"); eos >= 0) c.tokens.eos = eos;
+        for (const char* s : {"<eos>", "<turn|>", "<|tool_response>"}) add_stop(id_of(s));
     }
 
     if (mmproj) {
@@ -239,8 +253,7 @@ ModelConfig config_from_gguf(const GgufFile& f, const GgufFile* mmproj,
         }
     }
     validate(c, f.path());
-    bool tiny = false;
-    c.variant = detect_variant(c, &tiny);
+    c.variant = detect_variant(c, &c.tiny_test_preset);
     return c;
 }
 
@@ -263,7 +276,7 @@ void write_gguf_text_metadata(GgufWriter& w, const ModelConfig& c, const std::st
     if (t.use_double_wide_mlp) w.set(key("feed_forward_length"), GgufValue::make_array(GgufType::INT32, ffn));
     else w.set_u32(key("feed_forward_length"), static_cast<uint32_t>(t.intermediate_size));
     w.set_u32(key("attention.head_count"), static_cast<uint32_t>(t.num_heads));
-    if (t.attention_k_eq_v && t.num_global_kv_heads > 0 && t.num_global_kv_heads != t.num_kv_heads)
+    if (t.num_global_kv_heads > 0 && t.num_global_kv_heads != t.num_kv_heads)
         w.set(key("attention.head_count_kv"), GgufValue::make_array(GgufType::INT32, kvh));
     else w.set_u32(key("attention.head_count_kv"), static_cast<uint32_t>(t.num_kv_heads));
     w.set_f32(key("attention.layer_norm_rms_epsilon"), static_cast<float>(t.rms_norm_eps));

@@ -1,5 +1,8 @@
 #include "model/hf_config.h"
 
+#include <charconv>
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -101,18 +104,37 @@ TextConfig parse_text(const Fields& f, const std::string& source) {
     if (!t.layer_types.empty()) t.layer_types.back() = LayerKind::Full;  // transformers forces the last layer full
     if (t.bidirectional_attention == "all") t.sliding_window = t.sliding_window / 2 + 1;
 
-    // Full-layer overrides: older configs carry global_head_dim / num_global_key_value_heads, newer
-    // ones a per_layer_config {layer: {head_dim, num_key_value_heads}}.
-    t.global_head_dim = f.integer("global_head_dim", 512);
-    t.num_global_kv_heads = f.integer("num_global_key_value_heads", 0);
+    // Full-layer geometry. Published configs carry global_head_dim / num_global_key_value_heads
+    // (the KV-head count applies only with attention_k_eq_v, as in transformers); configs written by
+    // transformers >= 5.2x carry per_layer_config {"05": {head_dim, num_key_value_heads}, ...} instead,
+    // which then replaces both (layers without an entry keep the base values).
     if (f.has("per_layer_config")) {
         const json& plc = f.object("per_layer_config");
+        int64_t hd = -1, kv = -1;
         for (auto it = plc.begin(); it != plc.end(); ++it) {
+            int64_t layer = -1;
+            const std::string& key = it.key();
+            const auto r = std::from_chars(key.data(), key.data() + key.size(), layer);
+            if (r.ec != std::errc() || r.ptr != key.data() + key.size() || layer < 0 || layer >= t.num_layers)
+                f.bad("per_layer_config", "an object keyed by layer numbers below num_hidden_layers, not \"" + key + "\"");
             if (!it.value().is_object()) f.bad("per_layer_config", "an object of per-layer objects");
-            Fields o(it.value(), "per_layer_config." + it.key() + ".", source);
-            if (o.has("head_dim")) t.global_head_dim = o.integer("head_dim", t.global_head_dim);
-            if (o.has("num_key_value_heads")) t.num_global_kv_heads = o.integer("num_key_value_heads", 0);
+            if (t.layer_types[static_cast<size_t>(layer)] != LayerKind::Full)
+                throw ModelError(source + ": per_layer_config overrides sliding layer " + key +
+                                 "; Gemma 4 overrides only full-attention layers");
+            Fields o(it.value(), "per_layer_config." + key + ".", source);
+            const int64_t h = o.integer("head_dim", t.head_dim), k = o.integer("num_key_value_heads", t.num_kv_heads);
+            if ((hd >= 0 && h != hd) || (kv >= 0 && k != kv))
+                throw ModelError(source + ": per_layer_config gives full-attention layers different shapes");
+            hd = h;
+            kv = k;
         }
+        if (static_cast<int64_t>(plc.size()) != t.count_layers(LayerKind::Full) && !plc.empty())
+            throw ModelError(source + ": per_layer_config overrides some full-attention layers but not all");
+        t.global_head_dim = hd >= 0 ? hd : t.head_dim;
+        t.num_global_kv_heads = kv >= 0 && kv != t.num_kv_heads ? kv : 0;
+    } else {
+        t.global_head_dim = f.integer("global_head_dim", 512);
+        t.num_global_kv_heads = t.attention_k_eq_v ? f.integer("num_global_key_value_heads", 0) : 0;
     }
 
     if (f.has("rope_parameters")) {
@@ -223,8 +245,7 @@ ModelConfig config_from_hf_json(const json& j, const std::string& source) {
     c.tokens.stop = id_list(top.has("eos_token_id") ? top : text_fields, "eos_token_id", {1});
     c.tokens.eos = c.tokens.stop.empty() ? 1 : c.tokens.stop.front();
     validate(c, source);
-    bool tiny = false;
-    c.variant = detect_variant(c, &tiny);
+    c.variant = detect_variant(c, &c.tiny_test_preset);
     return c;
 }
 
@@ -247,7 +268,9 @@ json config_to_hf_json(const ModelConfig& c) {
         {"bos_token_id", c.tokens.bos},
         {"eos_token_id", c.tokens.eos},
         {"tie_word_embeddings", t.tie_word_embeddings},
-        {"sliding_window", t.sliding_window},
+        // transformers halves the window of "all"-bidirectional models on load (W // 2 + 1) and
+        // writes the value it started from.
+        {"sliding_window", t.bidirectional_attention == "all" ? (t.sliding_window - 1) * 2 : t.sliding_window},
         {"final_logit_softcapping", t.final_logit_softcapping},
         {"vocab_size_per_layer_input", t.vocab_size_per_layer_input},
         {"hidden_size_per_layer_input", t.hidden_size_per_layer_input},
@@ -266,8 +289,20 @@ json config_to_hf_json(const ModelConfig& c) {
     for (auto k : t.layer_types) types.push_back(k == LayerKind::Full ? "full_attention" : "sliding_attention");
     text["layer_types"] = types;
     text["use_bidirectional_attention"] = t.bidirectional_attention.empty() ? json(nullptr) : json(t.bidirectional_attention);
-    if (t.num_global_kv_heads > 0) text["num_global_key_value_heads"] = t.num_global_kv_heads;
-    else text["num_global_key_value_heads"] = nullptr;
+    if (t.num_global_kv_heads > 0 && !t.attention_k_eq_v) {
+        // The published form cannot say this (its global KV heads need K=V): write per-layer overrides.
+        json plc = json::object();
+        char key[24];
+        for (int64_t i = 0; i < t.num_layers; ++i)
+            if (t.is_full(i)) {
+                std::snprintf(key, sizeof key, "%02lld", static_cast<long long>(i));
+                plc[key] = {{"head_dim", t.global_head_dim}, {"num_key_value_heads", t.num_global_kv_heads}};
+            }
+        text["per_layer_config"] = plc;
+        text.erase("global_head_dim");
+    } else {
+        text["num_global_key_value_heads"] = t.num_global_kv_heads > 0 ? json(t.num_global_kv_heads) : json(nullptr);
+    }
     if (t.enable_moe_block) {
         text["num_experts"] = t.num_experts;
         text["top_k_experts"] = t.top_k_experts;

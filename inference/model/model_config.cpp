@@ -108,6 +108,7 @@ void validate(const ModelConfig& c, const std::string& source) {
         k.range(v.num_layers, 1, kMaxLayers, "vision num_hidden_layers");
         k.range(v.num_heads, 1, kMaxHeads, "vision num_attention_heads");
         k.range(v.intermediate_size, 1, 1 << 20, "vision intermediate_size");
+        k.range(v.head_dim, 1, kMaxHeadDim, "vision head_dim");
         k.require(v.head_dim * v.num_heads == v.hidden_size, "vision head_dim x heads must equal hidden_size");
         k.require(v.head_dim % 4 == 0, "vision head_dim must be a multiple of 4 (2-D RoPE rotates two halves in pairs)");
         k.range(v.patch_size, 1, 1024, "vision patch_size");
@@ -120,16 +121,20 @@ void validate(const ModelConfig& c, const std::string& source) {
         k.range(a.num_layers, 1, kMaxLayers, "audio num_hidden_layers");
         k.range(a.num_heads, 1, kMaxHeads, "audio num_attention_heads");
         k.require(a.hidden_size % a.num_heads == 0, "audio hidden_size must be a multiple of its heads");
-        k.require(a.n_mels % 4 == 0 && a.n_mels > 0, "audio mel bins must be a positive multiple of 4");
+        k.range(a.n_mels, 4, 4096, "audio mel bins");
+        k.require(a.n_mels % 4 == 0, "audio mel bins must be a multiple of 4");
         k.range(a.subsampling_channels0, 1, 4096, "audio subsampling_conv_channels[0]");
         k.range(a.subsampling_channels1, 1, 4096, "audio subsampling_conv_channels[1]");
         k.range(a.conv_kernel_size, 1, 64, "audio conv_kernel_size");
         k.range(a.output_proj_dims, 1, kMaxWidth, "audio output_proj_dims");
     }
     const TokenIds& ids = c.tokens;
-    for (int64_t id : {ids.pad, ids.eos, ids.bos, ids.boi, ids.eoi, ids.boa, ids.eoa, ids.image, ids.audio, ids.video})
+    std::vector<int64_t> all_ids = {ids.pad, ids.eos, ids.bos, ids.boi, ids.eoi, ids.boa, ids.eoa, ids.image, ids.audio, ids.video};
+    all_ids.insert(all_ids.end(), ids.stop.begin(), ids.stop.end());
+    for (int64_t id : all_ids)
         k.require(id >= -1 && id < t.vocab_size, "token id " + std::to_string(id) + " is outside the vocabulary of " +
                                                      std::to_string(t.vocab_size));
+    k.require(ids.stop.size() <= 64, "more than 64 stop tokens");
 }
 
 Variant detect_variant(const ModelConfig& c, bool* tiny) {
@@ -144,8 +149,7 @@ Variant detect_variant(const ModelConfig& c, bool* tiny) {
             a.hidden_size_per_layer_input == b.hidden_size_per_layer_input && a.enable_moe_block == b.enable_moe_block &&
             a.num_experts == b.num_experts && a.attention_k_eq_v == b.attention_k_eq_v && a.head_dim == b.head_dim &&
             a.global_head_dim == b.global_head_dim && a.layer_types == b.layer_types &&
-            a.vocab_size == b.vocab_size && c.vision.has_value() == p.vision.has_value() &&
-            c.audio.has_value() == p.audio.has_value()) {
+            a.vocab_size == b.vocab_size) {
             if (tiny) *tiny = size == ModelSize::Tiny;
             return v;
         }

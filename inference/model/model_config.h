@@ -22,7 +22,8 @@ struct TextConfig {
     int64_t num_layers = 0;                  // L
     int64_t num_heads = 0;                   // query heads, same on every layer
     int64_t num_kv_heads = 0;                // KV heads on sliding layers (and on full layers unless k_eq_v)
-    int64_t num_global_kv_heads = 0;         // KV heads on full layers when attention_k_eq_v (0 = same as num_kv_heads)
+    int64_t num_global_kv_heads = 0;         // KV heads on full layers (0 = same as num_kv_heads); the
+                                             // published 26B/31B configs set it together with attention_k_eq_v
     int64_t head_dim = 256;                  // sliding layers
     int64_t global_head_dim = 512;           // full layers
     int64_t intermediate_size = 0;           // dense MLP width (x2 on KV-shared layers when use_double_wide_mlp)
@@ -51,7 +52,7 @@ struct TextConfig {
     bool is_full(int64_t layer) const { return layer_types.at(static_cast<size_t>(layer)) == LayerKind::Full; }
     int64_t layer_head_dim(int64_t layer) const { return is_full(layer) ? global_head_dim : head_dim; }
     int64_t layer_kv_heads(int64_t layer) const {
-        return is_full(layer) && attention_k_eq_v && num_global_kv_heads > 0 ? num_global_kv_heads : num_kv_heads;
+        return is_full(layer) && num_global_kv_heads > 0 ? num_global_kv_heads : num_kv_heads;
     }
     int64_t first_kv_shared_layer() const { return num_layers - num_kv_shared_layers; }
     bool is_kv_shared(int64_t layer) const { return layer >= first_kv_shared_layer(); }
@@ -113,6 +114,7 @@ struct TokenIds {
 
 struct ModelConfig {
     Variant variant = Variant::Custom;
+    bool tiny_test_preset = false;  // the shapes are one of the tiny test presets (set with variant)
     TextConfig text;
     std::optional<VisionConfig> vision;
     std::optional<AudioConfig> audio;
@@ -123,8 +125,9 @@ struct ModelConfig {
 // `source` (the file the config came from) and the field, in plain words.
 void validate(const ModelConfig& c, const std::string& source);
 
-// Which of the four published variants these shapes are (Custom when none matches exactly). With
-// `tiny` given, the tiny test presets are recognised too (and *tiny says which matched).
+// Which of the four published variants the text model's shapes are (Custom when none matches
+// exactly; the towers do not count: a text-only download of E2B is still E2B). With `tiny` given,
+// the tiny test presets are recognised too (and *tiny says which matched).
 Variant detect_variant(const ModelConfig& c, bool* tiny = nullptr);
 // The variant a custom model's structure resembles: MoE -> 26B-A4B, PLE -> E2B/E4B, else 31B.
 Variant family_of(const ModelConfig& c);

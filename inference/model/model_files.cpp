@@ -29,10 +29,6 @@ uint64_t file_size_or_zero(const std::string& p) {
     return ec ? 0 : n;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     return s;
@@ -92,7 +88,7 @@ std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text
     std::vector<std::string> candidates;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         const std::string name = lower(e.path().filename().string());
-        if (e.is_regular_file(ec) && ends_with(name, ".gguf") && name.find("mmproj") != std::string::npos &&
+        if (e.is_regular_file(ec) && name.ends_with(".gguf") && name.find("mmproj") != std::string::npos &&
             !fs::equivalent(e.path(), text_model_path, ec))
             candidates.push_back(e.path().lexically_normal().string());
     }
@@ -109,6 +105,12 @@ std::string find_mmproj_next_to(const std::string& text_model_path, int64_t text
         }
     }
     return "";
+}
+
+bool ModelFiles::computable() const {
+    for (const ModelTensor& t : tensors_)
+        if (!dtype_info(t.view.type).dequantizable) return false;
+    return true;
 }
 
 const ModelTensor* ModelFiles::find(const std::string& name) const {
@@ -130,10 +132,15 @@ void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const s
     for (const auto& v : text_views) text_by_name[v.name] = &v;
     for (const auto& v : mmproj_views) mm_by_name[v.name] = &v;
     std::map<std::string, bool> used;
+    std::map<std::string, int> unsupported;  // type -> tensors
 
     for (const ExpectedTensor& e : expected_tensors(config_)) {
         if (!gguf && e.gguf_only) continue;
-        const std::string stored_name = gguf ? e.name : e.hf_name;
+        std::string stored_name = gguf ? e.name : e.hf_name;
+        // Text-only checkpoints (Gemma4ForCausalLM) name the decoder model.* instead of model.language_model.*.
+        static const std::string kMultimodalText = "model.language_model.";
+        if (!gguf && stored_name.rfind(kMultimodalText, 0) == 0 && hf_text_prefix_ != kMultimodalText)
+            stored_name = hf_text_prefix_ + stored_name.substr(kMultimodalText.size());
         const auto& pool = gguf && e.in_mmproj ? mm_by_name : text_by_name;
         const std::string& file = gguf && e.in_mmproj ? mmproj_file
                                   : file_of.count(stored_name) ? file_of.at(stored_name)
@@ -151,12 +158,13 @@ void ModelFiles::bind_tensors(const std::vector<TensorView>& text_views, const s
         if (!same_shape_ignoring_ones(v.shape, want))
             throw ModelError(file + ": tensor '" + stored_name + "' has shape " + shape_to_string(v.shape) + ", expected " +
                              shape_to_string(want) + " for this model");
-        if (!dtype_info(v.type).dequantizable)
-            throw ModelError(file + ": tensor '" + stored_name + "' is stored as " + dtype_name(v.type) +
-                             ", a type Gemma Desk cannot compute with yet");
+        if (!dtype_info(v.type).dequantizable) ++unsupported[dtype_name(v.type)];
         index_[e.name] = tensors_.size();
         tensors_.push_back({e, v, file});
     }
+    for (const auto& [type, n] : unsupported)
+        notes_.push_back(std::to_string(n) + " tensors are stored as " + type +
+                         ", a type Gemma Desk can describe but not compute with yet");
     for (const auto* pool : {&text_by_name, &mm_by_name})
         for (const auto& [name, v] : *pool) {
             if (used.count(name)) continue;
@@ -187,7 +195,6 @@ ModelFiles ModelFiles::open(const std::vector<std::string>& paths, bool find_mmp
         }
         if (!mm_path.empty()) mm = std::make_shared<GgufFile>(GgufFile::open(mm_path));
         m.config_ = config_from_gguf(*parts[0], mm.get(), parts);
-        m.config_.variant = detect_variant(m.config_, &m.tiny_);
         std::vector<TensorView> views;
         std::map<std::string, std::string> file_of;
         for (size_t k = 0; k < parts.size(); ++k) {
@@ -219,7 +226,8 @@ ModelFiles ModelFiles::open(const std::vector<std::string>& paths, bool find_mmp
     m.format_ = ModelFormat::Safetensors;
     auto hf = std::make_shared<HfFolder>(HfFolder::open(dir.string()));
     m.config_ = config_from_hf_json(hf->config.json, hf->config.path);
-    m.config_.variant = detect_variant(m.config_, &m.tiny_);
+    if (!hf->checkpoint.find("model.language_model.embed_tokens.weight") && hf->checkpoint.find("model.embed_tokens.weight"))
+        m.hf_text_prefix_ = "model.";
     std::vector<TensorView> views;
     std::map<std::string, std::string> file_of;
     for (const TensorView* v : hf->checkpoint.tensors()) {

@@ -40,13 +40,16 @@ public:
 
     ModelFormat format() const { return format_; }
     const ModelConfig& config() const { return config_; }
-    bool is_tiny_test_model() const { return tiny_; }
+    bool is_tiny_test_model() const { return config_.tiny_test_preset; }
     const std::vector<ModelFileInfo>& files() const { return files_; }
     const std::vector<ModelTensor>& tensors() const { return tensors_; }
     // Tensors in the files that the model does not use (named as stored), and why.
     const std::vector<std::pair<std::string, std::string>>& unused_tensors() const { return unused_; }
     // Plain-language notes for the user (e.g. "no mmproj file found: image input is unavailable").
     const std::vector<std::string>& notes() const { return notes_; }
+    // False when some tensor is stored in a type without a decoder yet (IQ2/IQ3/IQ1, TQ, MXFP4): such
+    // files can be inspected, and the engine refuses to load them with that reason.
+    bool computable() const;
 
     const ModelTensor* find(const std::string& internal_name) const;
     const ModelTensor& get(const std::string& internal_name) const;  // ModelError when absent
@@ -65,12 +68,12 @@ private:
 
     ModelFormat format_ = ModelFormat::Gguf;
     ModelConfig config_;
-    bool tiny_ = false;
     std::vector<ModelFileInfo> files_;
     std::vector<ModelTensor> tensors_;
     std::map<std::string, size_t, std::less<>> index_;
     std::vector<std::pair<std::string, std::string>> unused_;
     std::vector<std::string> notes_;
+    std::string hf_text_prefix_ = "model.language_model.";
     std::shared_ptr<const HfFolder> hf_;
     std::vector<std::shared_ptr<const GgufFile>> gguf_parts_;
     std::shared_ptr<const GgufFile> gguf_mmproj_;

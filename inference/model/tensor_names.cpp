@@ -234,11 +234,12 @@ bool is_ignorable_tensor(const std::string& name, const ModelConfig& c) {
     // An untied output head equal to the embedding (the models tie them).
     if (name == "lm_head.weight" || name == "output.weight") return c.text.tie_word_embeddings;
     // K/V projections and k_norm of KV-shared layers (spec §2.7, pitfall 33), in either naming.
-    static const std::regex shared_kv_hf(R"(model\.language_model\.layers\.(\d+)\.self_attn\.(k_proj|v_proj|k_norm)\.weight)");
-    static const std::regex shared_kv_gguf(R"(blk\.(\d+)\.(attn_k|attn_v|attn_k_norm)\.weight)");
+    static const std::regex shared_kv_hf(
+        R"(model\.(?:language_model\.)?layers\.(\d{1,9})\.self_attn\.(k_proj|v_proj|k_norm)\.weight)");
+    static const std::regex shared_kv_gguf(R"(blk\.(\d{1,9})\.(attn_k|attn_v|attn_k_norm)\.weight)");
     std::smatch m;
     if (std::regex_match(name, m, shared_kv_hf) || std::regex_match(name, m, shared_kv_gguf)) {
-        const long layer = std::stol(m[1].str());
+        const int64_t layer = std::stoll(m[1].str());  // at most 9 digits: cannot overflow
         return layer < c.text.num_layers && c.text.is_kv_shared(layer);
     }
     return false;

@@ -18,10 +18,6 @@ uint64_t fnv1a(const std::string& s) {
     return h;
 }
 
-bool ends_with(const std::string& s, const char* suffix) {
-    const std::string x(suffix);
-    return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0;
-}
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
 
 }  // namespace
@@ -33,14 +29,14 @@ WeightInit::WeightInit(const ExpectedTensor& t, uint64_t seed, const ModelConfig
     if (n == "rope_freqs.weight") {
         kind_ = Kind::RopeFreqs;
         rotated_pairs_ = static_cast<uint64_t>(c.text.partial_rotary_factor_full * static_cast<double>(c.text.global_head_dim) / 2);
-    } else if (ends_with(n, ".input_min")) set(-6.f, -2.f);
-    else if (ends_with(n, ".input_max")) set(2.f, 6.f);
-    else if (ends_with(n, ".output_min")) set(-10.f, -4.f);
-    else if (ends_with(n, ".output_max")) set(4.f, 10.f);
+    } else if (n.ends_with(".input_min")) set(-6.f, -2.f);
+    else if (n.ends_with(".input_max")) set(2.f, 6.f);
+    else if (n.ends_with(".output_min")) set(-10.f, -4.f);
+    else if (n.ends_with(".output_max")) set(4.f, 10.f);
     else if (contains(n, "layer_output_scale")) set(0.3f, 0.9f);
     else if (contains(n, "per_dim_scale") || contains(n, "per_dim_k_scale")) set(-0.5f, 0.5f);
-    else if (ends_with(n, "_exps.scale") || ends_with(n, "gate_inp.scale")) set(0.5f, 1.5f);
-    else if (n == "v.std_bias" || ends_with(n, ".bias")) set(-0.1f, 0.1f);
+    else if (n.ends_with("_exps.scale") || n.ends_with("gate_inp.scale")) set(0.5f, 1.5f);
+    else if (n == "v.std_bias" || n.ends_with(".bias")) set(-0.1f, 0.1f);
     else if (n == "v.std_scale") set(0.8f, 1.2f);
     else if (contains(n, "norm") || contains(n, "ln1") || contains(n, "ln2")) set(0.5f, 1.5f);
     else if (n == "token_embd.weight" || n == "per_layer_token_embd.weight" || n == "v.position_embd.weight") set(-1.f, 1.f);

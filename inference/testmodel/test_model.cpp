@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -57,11 +56,6 @@ struct Layout {
     bool gguf;
 
     uint64_t row_elems() const { return stored_shape.empty() ? 1 : stored_shape.back(); }
-    uint64_t rows() const {
-        uint64_t n = 1;
-        for (uint64_t d : stored_shape) n *= d;
-        return row_elems() ? n / row_elems() : 0;
-    }
 
     float canonical_value(const WeightInit& init, uint64_t stored_index) const {
         if (gguf && spec->gguf_layout == GgufLayout::ConvPatch) {
@@ -164,25 +158,28 @@ json hf_tokenizer_json(const TestVocab& v) {
     };
 }
 
-void write_json(const fs::path& p, const json& j, TestModelResult& r) {
-    const std::string tmp = p.string() + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        f << j.dump(2) << "\n";
-        if (!f) throw Error("cannot write " + p.string());
-    }
-    fs::rename(tmp, p);
+// Small files go through the same atomic piece writer as the weights (tmp file, fsync, rename).
+void write_text(const fs::path& p, const std::string& text, TestModelResult& r) {
+    auto data = std::make_shared<std::string>(text);
+    write_file_in_pieces(p.string(), data->size(), {{0, data->size(), [data](uint8_t* dst) {
+                                                         std::memcpy(dst, data->data(), data->size());
+                                                     }}},
+                         1);
     r.files.push_back(p.string());
-    r.bytes += fs::file_size(p);
+    r.bytes += data->size();
 }
 
-void write_text(const fs::path& p, const std::string& s, TestModelResult& r) {
-    std::ofstream f(p, std::ios::binary | std::ios::trunc);
-    f << s;
-    if (!f) throw Error("cannot write " + p.string());
-    f.close();
-    r.files.push_back(p.string());
-    r.bytes += fs::file_size(p);
+void write_json(const fs::path& p, const json& j, TestModelResult& r) { write_text(p, j.dump(2) + "\n", r); }
+
+// Weights of an earlier model in the same folder would be read instead of (or mixed with) ours.
+void remove_stale_weights(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name == "model.safetensors" || name == "model.safetensors.index.json" ||
+            (name.rfind("model-", 0) == 0 && name.ends_with(".safetensors")))
+            fs::remove(e.path(), ec);
+    }
 }
 
 std::string default_name(const TestModelOptions& o) {
@@ -194,7 +191,11 @@ void write_gguf_model(const TestModelOptions& o, const ModelConfig& c, const Tes
                       const std::vector<ExpectedTensor>& tensors, unsigned threads, TestModelResult& r) {
     fs::path text_path = o.out.empty() ? fs::path(default_name(o) + ".gguf") : fs::path(o.out);
     if (text_path.extension() != ".gguf") throw Error("the GGUF output path must end in .gguf: " + text_path.string());
-    if (text_path.has_parent_path()) fs::create_directories(text_path.parent_path());
+    if (text_path.has_parent_path()) {
+        std::error_code ec;
+        fs::create_directories(text_path.parent_path(), ec);
+        if (ec) throw Error("cannot create the folder " + text_path.parent_path().string() + ": " + ec.message());
+    }
     const fs::path mm_path = text_path.parent_path() / ("mmproj-" + text_path.filename().string());
     const std::string name = default_name(o);
 
@@ -237,7 +238,10 @@ void write_safetensors_model(const TestModelOptions& o, const ModelConfig& c, co
     if (o.dtype != DType::F32 && o.dtype != DType::F16 && o.dtype != DType::BF16)
         throw Error(std::string("safetensors test models are f32, f16 or bf16, not ") + dtype_name(o.dtype));
     const fs::path dir = o.out.empty() ? fs::path(default_name(o)) : fs::path(o.out);
-    fs::create_directories(dir);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw Error("cannot create the folder " + dir.string() + ": " + ec.message());
+    remove_stale_weights(dir);
 
     std::vector<std::unique_ptr<std::pair<Layout, WeightInit>>> keep;
     std::vector<std::vector<SafetensorsWriteTensor>> shards(1);

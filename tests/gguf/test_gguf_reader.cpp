@@ -164,7 +164,8 @@ TEST(GgufReader, EveryTruncationIsAnError) {
     }
 }
 
-// Flipping any single byte either parses or fails with a FormatError.
+// Flipping any single byte either parses or fails with a FormatError. The assertion is that no
+// other exception escapes and that the sanitizers of the test build report nothing.
 TEST(GgufReader, SingleByteCorruptionsNeverCrash) {
     const auto bytes = hand_built_v2();
     for (size_t k = 0; k < bytes.size(); ++k) {
@@ -257,6 +258,58 @@ TEST(GgufReader, RejectsDuplicatesBadAlignmentAndOutOfRangeTensors) {
     // A file cut inside its data.
     std::vector<uint8_t> cut(b.begin(), b.end() - 4);
     EXPECT_THROW(GgufFile::parse(cut, "x"), FormatError);
+}
+
+// Duplicate keys, duplicate tensor names and overlapping tensors, in a file built by hand.
+TEST(GgufReader, RejectsDuplicatesAndOverlaps) {
+    auto build = [](bool dup_key, bool dup_tensor, bool overlap) {
+        std::vector<uint8_t> b;
+        auto put = [&](const void* p, size_t n) { b.insert(b.end(), (const uint8_t*)p, (const uint8_t*)p + n); };
+        auto u32 = [&](uint32_t v) { put(&v, 4); };
+        auto u64 = [&](uint64_t v) { put(&v, 8); };
+        auto str = [&](const std::string& x) { u64(x.size()); put(x.data(), x.size()); };
+        put("GGUF", 4);
+        u32(3);
+        u64(2);  // tensors
+        u64(2);  // keys
+        str("a"); u32(4); u32(1);
+        str(dup_key ? "a" : "b"); u32(4); u32(2);
+        str("t0"); u32(1); u64(8); u32(0); u64(0);
+        str(dup_tensor ? "t0" : "t1"); u32(1); u64(8); u32(0); u64(overlap ? 0 : 32);
+        while (b.size() % 32) b.push_back(0);
+        b.resize(b.size() + 64, 0);
+        return b;
+    };
+    EXPECT_NO_THROW(GgufFile::parse(build(false, false, false), "ok.gguf"));
+    auto expect = [](const std::vector<uint8_t>& b, const std::string& needle) {
+        try {
+            GgufFile::parse(b, "x.gguf");
+            ADD_FAILURE() << "parsed; expected: " << needle;
+        } catch (const FormatError& e) {
+            EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+        }
+    };
+    expect(build(true, false, false), "metadata key 'a' appears twice");
+    expect(build(false, true, false), "tensor 't0' appears twice");
+    expect(build(false, false, true), "overlap");
+}
+
+// A file claiming a huge array must fail on the bytes it lacks, not ask for the memory first.
+TEST(GgufReader, HugeArrayCountsDoNotAllocate) {
+    std::vector<uint8_t> b;
+    auto put = [&](const void* p, size_t n) { b.insert(b.end(), (const uint8_t*)p, (const uint8_t*)p + n); };
+    uint32_t v32;
+    uint64_t v64;
+    put("GGUF", 4);
+    v32 = 3; put(&v32, 4);
+    v64 = 0; put(&v64, 8);
+    v64 = 1; put(&v64, 8);
+    v64 = 1; put(&v64, 8); put("k", 1);
+    v32 = 9; put(&v32, 4);   // array
+    v32 = 0; put(&v32, 4);   // of uint8
+    v64 = 1u << 20; put(&v64, 8);  // claims 1 Mi elements
+    b.resize(b.size() + (1u << 20) - 1, 0);  // one byte short
+    EXPECT_THROW(GgufFile::parse(b, "x.gguf"), FormatError);
 }
 
 TEST(GgufReader, MissingFileIsAPlainError) {

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "format/gguf_writer.h"
 #include "format/quant/quant.h"
+#include "format/safetensors.h"
 #include "model/model_files.h"
 #include "model/model_report.h"
 #include "support/test_support.h"
@@ -383,6 +384,105 @@ TEST(ExtraTensors, AreListedWithTheReason) {
         if (name == "blk.7.attn_k.weight") EXPECT_NE(why.find("not used by this architecture"), std::string::npos) << why;
         else EXPECT_NE(why.find("not part of the Gemma 4 architecture"), std::string::npos) << name << ": " << why;
     }
+}
+
+}  // namespace
+}  // namespace gd
+
+namespace gd {
+namespace {
+
+// Rewrites a GGUF file with some metadata changed and optionally one tensor's type changed.
+std::string edit_gguf(const std::string& in, const std::string& out, const std::vector<std::pair<std::string, GgufValue>>& set,
+                      const std::string& retype = "", DType to = DType::F32) {
+    const GgufFile f = GgufFile::open(in);
+    GgufWriter w(f.alignment());
+    for (const auto& [k, v] : f.metadata()) w.set(k, v);
+    for (const auto& [k, v] : set) w.set(k, v);
+    for (const TensorView& v : f.views()) {
+        if (v.name == retype) {
+            w.add_tensor_bytes(v.name, v.shape, to, std::vector<uint8_t>(dtype_bytes(to, v.elements()), 0));
+            continue;
+        }
+        w.add_tensor_bytes(v.name, v.shape, v.type, std::vector<uint8_t>(v.data, v.data + v.nbytes));
+    }
+    w.write(out);
+    return out;
+}
+
+// Instruction-tuned conversions often store <turn|> as the eos id: <eos> must still stop generation.
+TEST(GgufConfig, StopTokensAlwaysIncludeEosTurnEndAndToolResponse) {
+    const std::string dir = test::scratch_dir("stops");
+    const std::string good = make_model(dir, Variant::B31, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/x");
+    const std::string it = edit_gguf(good, dir + "/x/m.gguf", {{"tokenizer.ggml.eos_token_id", GgufValue::make_u32(6)}});
+    const ModelFiles m = ModelFiles::open({it}, false);
+    const auto& stop = m.config().tokens.stop;
+    EXPECT_EQ(stop, (std::vector<int64_t>{6, 1, 14}));  // file's eos (<turn|>), <eos>, <|tool_response>
+    EXPECT_EQ(m.config().tokens.eos, 1);
+}
+
+TEST(GgufConfig, SmallNormEpsilonsSurviveAndTextOnlyFilesKeepTheirVariant) {
+    const std::string dir = test::scratch_dir("eps");
+    const std::string good = make_model(dir, Variant::E2B, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/x");
+    const std::string p = edit_gguf(good, dir + "/x/m.gguf", {{"gemma4.attention.layer_norm_rms_epsilon", GgufValue::make_f32(1e-7f)}});
+    const ModelFiles m = ModelFiles::open({p}, false);  // no mmproj: text only
+    EXPECT_DOUBLE_EQ(m.config().text.rms_norm_eps, 1e-7);
+    EXPECT_EQ(m.config().variant, Variant::E2B) << "a text-only download is still an E2B";
+    EXPECT_FALSE(m.config().vision.has_value());
+}
+
+// Files with types we cannot compute with yet can still be inspected; the engine will refuse them.
+TEST(GgufConfig, UncomputableTypesAreDescribedNotRefused) {
+    const std::string dir = test::scratch_dir("iq2");
+    const std::string good = make_model(dir, Variant::B31, TestModelFormat::Gguf);
+    fs::create_directories(dir + "/x");
+    const std::string p = edit_gguf(good, dir + "/x/m.gguf", {}, "blk.0.ffn_down.weight", DType::IQ2_XXS);
+    const ModelFiles m = ModelFiles::open({p}, false);
+    EXPECT_FALSE(m.computable());
+    EXPECT_EQ(m.get("blk.0.ffn_down.weight").view.type, DType::IQ2_XXS);
+    bool noted = false;
+    for (const auto& n : m.notes()) noted |= n.find("stored as iq2_xxs") != std::string::npos;
+    EXPECT_TRUE(noted);
+    EXPECT_TRUE(ModelFiles::open({good}, false).computable());
+}
+
+// A text-only checkpoint saved by Gemma4ForCausalLM: model_type gemma4_text, tensors under model.*.
+TEST(HfFolders, TextOnlyCheckpointsUseTheModelPrefix) {
+    const std::string dir = test::scratch_dir("text_only");
+    const std::string hf = make_model(dir, Variant::B31, TestModelFormat::Safetensors);
+    const SafetensorsFile src = SafetensorsFile::open(hf + "/model.safetensors");
+    std::vector<SafetensorsWriteTensor> out;
+    const std::string prefix = "model.language_model.";
+    for (const TensorView& v : src.tensors()) {
+        if (v.name.rfind(prefix, 0) != 0) continue;  // text only
+        out.push_back({"model." + v.name.substr(prefix.size()), v.type, v.shape,
+                       [&v](uint8_t* dst, uint64_t n) { std::memcpy(dst, v.data, n); }, nullptr});
+    }
+    fs::create_directories(dir + "/t");
+    write_safetensors(dir + "/t/model.safetensors", out);
+    auto cfg = nlohmann::json::parse(std::ifstream(hf + "/config.json"));
+    std::ofstream(dir + "/t/config.json") << cfg["text_config"].dump();  // model_type gemma4_text
+    const ModelFiles m = ModelFiles::open({dir + "/t"});
+    EXPECT_EQ(m.config().variant, Variant::B31);
+    EXPECT_FALSE(m.config().vision.has_value());
+    EXPECT_EQ(m.get("token_embd.weight").view.name, "model.embed_tokens.weight");
+    EXPECT_TRUE(m.unused_tensors().empty());
+}
+
+// A second model written into the same folder replaces the first, it does not mix with it.
+TEST(TestModels, RewritingAFolderRemovesStaleWeights) {
+    const std::string dir = test::scratch_dir("stale");
+    make_model(dir, Variant::E2B, TestModelFormat::Safetensors);
+    TestModelOptions o;
+    o.variant = Variant::B31;
+    o.format = TestModelFormat::Safetensors;
+    o.shard_bytes = 1 << 20;
+    o.out = dir + "/hf";
+    write_test_model(o);
+    EXPECT_FALSE(fs::exists(dir + "/hf/model.safetensors"));
+    EXPECT_EQ(ModelFiles::open({dir + "/hf"}).config().variant, Variant::B31);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "format/tensor_view.h"
+#include "common/error.h"
 #include "model/hf_config.h"
 #include "model/tensor_names.h"
 #include "model/variants.h"
@@ -201,6 +202,55 @@ TEST(GgufNames, AreLlamaCppTemplates) {
             EXPECT_TRUE(known.count(templ)) << variant_name(v) << ": " << t.name << " (template " << templ << ") is not a llama.cpp name";
         }
     }
+}
+
+}  // namespace
+}  // namespace gd
+
+namespace gd {
+namespace {
+
+// transformers >= 5.2x writes per_layer_config instead of global_head_dim; both forms give one config,
+// and overrides of sliding layers or disagreeing entries are refused.
+TEST(HfConfig, PerLayerConfigFormAndItsErrors) {
+    json cfg = reference(Variant::B31, ModelSize::Tiny)["config"];
+    json& text = cfg["text_config"];
+    ASSERT_TRUE(text.contains("per_layer_config"));
+    const ModelConfig a = config_from_hf_json(cfg, "per_layer_config form");
+    json legacy = cfg;
+    legacy["text_config"].erase("per_layer_config");
+    legacy["text_config"]["global_head_dim"] = 32;
+    legacy["text_config"]["num_global_key_value_heads"] = 1;
+    const ModelConfig b = config_from_hf_json(legacy, "published form");
+    EXPECT_EQ(a.text.global_head_dim, b.text.global_head_dim);
+    EXPECT_EQ(a.text.layer_kv_heads(5), b.text.layer_kv_heads(5));
+    EXPECT_EQ(a.text.layer_kv_heads(5), 1);
+
+    json bad = cfg;
+    bad["text_config"]["per_layer_config"]["00"] = {{"head_dim", 32}};
+    EXPECT_THROW(config_from_hf_json(bad, "x"), ModelError);  // layer 0 is sliding
+    bad = cfg;
+    bad["text_config"]["per_layer_config"]["11"]["head_dim"] = 64;
+    EXPECT_THROW(config_from_hf_json(bad, "x"), ModelError);  // full layers disagree
+    bad = cfg;
+    bad["text_config"]["per_layer_config"]["99999999999999999999"] = json::object();
+    EXPECT_THROW(config_from_hf_json(bad, "x"), ModelError);
+    // Unbounded sizes are rejected before anything multiplies them.
+    bad = cfg;
+    bad["vision_config"]["head_dim"] = int64_t(1) << 62;
+    EXPECT_THROW(config_from_hf_json(bad, "x"), ModelError);
+    // The written config reads back as the same model.
+    const ModelConfig c = config_from_hf_json(config_to_hf_json(a), "round trip");
+    EXPECT_EQ(count_params(c).total(), count_params(a).total());
+    EXPECT_EQ(c.text.layer_types, a.text.layer_types);
+}
+
+TEST(TensorNames, IgnorableNamesNeverThrow) {
+    const ModelConfig c = preset_config(Variant::E2B, ModelSize::Tiny);
+    EXPECT_TRUE(is_ignorable_tensor("blk.7.attn_k.weight", c));
+    EXPECT_TRUE(is_ignorable_tensor("model.layers.7.self_attn.v_proj.weight", c));
+    EXPECT_FALSE(is_ignorable_tensor("blk.3.attn_k.weight", c));
+    EXPECT_FALSE(is_ignorable_tensor("blk.99999999999999999999.attn_k.weight", c));
 }
 
 }  // namespace
