@@ -1,6 +1,8 @@
 #pragma once
 // A tensor as it lies in a mapped file: name, stored type, shape and the bytes. Shapes are in
 // row-major order, outermost dimension first (PyTorch order); GGUF's ne[] is reversed on read.
+// `data` points into the mapping: it is valid while the GgufFile / SafetensorsFile / ModelFiles it
+// came from (or a copy of it, which shares the mapping) is alive, and it may be unaligned.
 #include <cstdint>
 #include <string>
 #include <vector>
