@@ -101,7 +101,10 @@ TextConfig parse_text(const Fields& f, const std::string& source) {
         for (int64_t i = 0; i < t.num_layers; ++i)
             t.layer_types.push_back((i + 1) % 6 ? LayerKind::Sliding : LayerKind::Full);
     }
-    if (!t.layer_types.empty()) t.layer_types.back() = LayerKind::Full;  // transformers forces the last layer full
+    if (static_cast<int64_t>(t.layer_types.size()) != t.num_layers)
+        throw ModelError(source + ": layer_types lists " + std::to_string(t.layer_types.size()) + " layers, num_hidden_layers is " +
+                         std::to_string(t.num_layers));
+    t.layer_types.back() = LayerKind::Full;  // transformers forces the last layer full
     if (t.bidirectional_attention == "all") t.sliding_window = t.sliding_window / 2 + 1;
 
     // Full-layer geometry. Published configs carry global_head_dim / num_global_key_value_heads

@@ -255,3 +255,27 @@ TEST(TensorNames, IgnorableNamesNeverThrow) {
 
 }  // namespace
 }  // namespace gd
+
+namespace gd {
+namespace {
+
+// Found by fuzz_hf_config: a per_layer_config entry for a layer beyond a short layer_types list read
+// past the list. A layer_types list that does not match num_hidden_layers is now an error up front.
+TEST(HfConfig, LayerTypesMustListEveryLayer) {
+    const json cfg = json::parse(R"({"model_type":"gemma4_text","num_hidden_layers":4,
+        "layer_types":["sliding_attention","full_attention"],"per_layer_config":{"3":{"head_dim":32}}})");
+    try {
+        config_from_hf_json(cfg, "config.json");
+        ADD_FAILURE() << "accepted";
+    } catch (const ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find("layer_types lists 2 layers, num_hidden_layers is 4"), std::string::npos) << e.what();
+    }
+    std::ifstream seed(test::data_dir() + "/../fuzz/corpus/fuzz_hf_config/regression-layer-types-shorter-than-layers.json");
+    ASSERT_TRUE(seed.good());
+    const json crash = json::parse(seed, nullptr, false);
+    ASSERT_FALSE(crash.is_discarded());
+    EXPECT_THROW(config_from_hf_json(crash, "config.json"), Error);
+}
+
+}  // namespace
+}  // namespace gd
