@@ -9,7 +9,8 @@ namespace gd::test {
 std::string data_dir();             // tests/data in the source tree
 std::string shared_fixtures_dir();  // ../shared/fixtures next to the repository (may be absent)
 std::string cli_path();             // the gemmadesk-cli binary under test
-// A fresh, empty directory for one test, removed at exit of the process is not guaranteed.
+// A fresh, empty directory for one test (under $GD_TMP, which ctest points into the build tree).
+// It is left in place after the test for inspection.
 std::string scratch_dir(const std::string& test_name);
 
 std::vector<uint8_t> read_file(const std::string& path);
