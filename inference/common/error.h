@@ -23,4 +23,10 @@ public:
     using Error::Error;
 };
 
+// An operation stopped because the caller asked it to (load or generation cancelled).
+class Cancelled : public Error {
+public:
+    explicit Cancelled(const std::string& what) : Error(what) {}
+};
+
 }  // namespace gd

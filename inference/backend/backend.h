@@ -1,0 +1,135 @@
+#pragma once
+// The compute interface the towers are written against. A Backend owns device memory and runs ops
+// in submission order on one queue (the CPU backend runs each op to completion on its thread pool;
+// the CUDA backend enqueues on a stream). Results become visible to the host through download(),
+// which waits for the queue. Activations are f32 matrices [rows, cols] in device memory; weights
+// stay in their stored type (f32, f16, bf16 or a GGUF block type) and are placed by upload_weight
+// (zero-copy from the file mapping on the CPU).
+//
+// Ops are coarse (a whole RMSNorm, a whole attention over the cache, a whole MoE expert pass) so that
+// one interface fits both a CPU with threads and a GPU with kernels, and so that a newcomer can read a
+// layer as a short list of ops (see text/decoder_layer.cpp).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+#include "format/dtype.h"
+#include "format/tensor_view.h"
+
+namespace gd {
+
+enum class DeviceKind { Cpu, Cuda };
+
+// An f32 matrix in device memory. Copies share the storage; `view_rows` makes a view of rows.
+struct Tensor {
+    std::shared_ptr<void> storage;  // keeps the allocation alive
+    float* data = nullptr;          // device address of row 0
+    int64_t rows = 0, cols = 0;
+    int64_t ld = 0;                 // elements between consecutive rows (>= cols)
+    DeviceKind device = DeviceKind::Cpu;
+
+    bool empty() const { return data == nullptr; }
+    int64_t elements() const { return rows * cols; }
+    float* row(int64_t r) const { return data + r * ld; }
+    Tensor view_rows(int64_t first, int64_t count) const;
+    Tensor view_cols(int64_t first, int64_t count) const;  // a column block (ld stays)
+};
+
+// A weight matrix [experts][rows][cols] in its stored type: rows are output features, cols input
+// features (PyTorch's Linear layout, which GGUF's ne[] reversed also gives). Vectors (norm weights,
+// scales) have rows == 1; the backend also keeps them as f32.
+struct Weight {
+    std::string name;
+    DType type = DType::F32;
+    int64_t experts = 1, rows = 0, cols = 0;
+    size_t row_bytes = 0;            // bytes of one stored row of `cols` elements
+    const uint8_t* host = nullptr;   // stored bytes in host memory (the file mapping), when there
+    std::shared_ptr<void> device;    // backend-owned copy, when the backend made one
+    const uint8_t* device_data = nullptr;
+    std::vector<float> f32;          // small vectors decoded to f32 (norms, scales), else empty
+
+    bool present() const { return rows > 0; }
+    uint64_t stored_bytes() const { return static_cast<uint64_t>(experts) * static_cast<uint64_t>(rows) * row_bytes; }
+};
+
+// The K/V of one KV-owning layer: `capacity` slots of [kv_heads * head_dim] floats. Full-attention
+// layers hold every position (slot = position); sliding layers a ring (slot = position % capacity)
+// of at least window + chunk - 1 slots, so a prefill chunk never overwrites a key it still needs.
+struct KvLayer {
+    Tensor k, v;
+    int64_t capacity = 0;
+    int64_t kv_heads = 0, head_dim = 0;
+    bool ring = false;
+};
+
+// Which keys a query at position i sees: positions j with lo(i) <= j <= i, where lo(i) = 0 for full
+// attention and i - window + 1 for sliding layers (spec §2.6.4).
+struct AttentionParams {
+    int64_t q_heads = 0, kv_heads = 0, head_dim = 0;
+    int64_t window = 0;          // 0 = full causal attention
+    int64_t first_position = 0;  // position of query row 0; rows are consecutive positions
+    float scale = 1.0f;          // Gemma 4 uses 1.0 (no 1/sqrt(d))
+};
+
+// Per-token routing of a mixture-of-experts layer, on the host: for token t, experts ids[t*k + j]
+// with weights[t*k + j].
+struct ExpertRouting {
+    int64_t tokens = 0, k = 0;
+    std::vector<int32_t> ids;
+    std::vector<float> weights;
+};
+
+struct BackendStats {
+    uint64_t weight_bytes = 0;   // weights the backend holds (mapped or copied)
+    uint64_t buffer_bytes = 0;   // activations and caches currently allocated
+    uint64_t peak_buffer_bytes = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual DeviceKind kind() const = 0;
+    virtual std::string name() const = 0;       // "cpu (avx512, 2 threads)"
+
+    // ---- memory ----
+    virtual Tensor alloc(int64_t rows, int64_t cols) = 0;          // zero-filled
+    virtual void upload(const float* host, const Tensor& dst) = 0;  // dst.elements() floats, row-major
+    virtual void download(const Tensor& src, float* host) = 0;      // waits for the queue
+    // Places a weight from its file view. `shape` is [experts,] rows, cols or a vector [n].
+    virtual Weight upload_weight(const TensorView& view) = 0;
+    virtual void synchronize() = 0;
+    virtual BackendStats stats() const = 0;
+
+    // ---- ops (dst may alias src only where noted) ----
+    // dst[r] = rows of `table` picked by ids (decoded to f32) times `scale`. The table may stay in host
+    // memory (the per-layer-embedding table is read one row per token).
+    virtual void get_rows(const Weight& table, const std::vector<int32_t>& ids, float scale, const Tensor& dst) = 0;
+    // y[T, rows] = x[T, cols] · Wᵀ (for expert `expert` of a stacked weight).
+    virtual void matmul(const Weight& w, const Tensor& x, const Tensor& y, int64_t expert = 0) = 0;
+    // RMSNorm of every `group` consecutive elements of each row (group == cols for a whole row;
+    // head_dim for per-head q/k/v norms), times `weight` (length group) unless it is null. In place allowed.
+    virtual void rms_norm(const Tensor& x, const Weight* weight, int64_t group, float eps, const Tensor& y) = 0;
+    // NeoX ("rotate half") RoPE on each head of each row: row t is at position first_position + t.
+    // inv_freq has head_dim/2 entries (0 = that pair does not rotate). In place.
+    virtual void rope(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq, int64_t first_position) = 0;
+    // out[t, :] = gelu_tanh(gate[t, :]) * up[t, :]. out may alias gate.
+    virtual void gelu_mul(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
+    virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;   // out may alias a or b
+    virtual void scale(const Tensor& x, float s) = 0;                            // in place
+    virtual void mul_rows(const Tensor& x, const std::vector<float>& v) = 0;     // x[t, c] *= v[c]; in place
+    virtual void softcap(const Tensor& x, float cap) = 0;                        // x = cap * tanh(x / cap)
+    // Writes rows of k and v (positions first_position..) into the layer's cache.
+    virtual void kv_store(KvLayer& cache, const Tensor& k, const Tensor& v, int64_t first_position) = 0;
+    // Attention of q [T, q_heads*head_dim] over the cache; out [T, q_heads*head_dim].
+    virtual void attention(const Tensor& q, const KvLayer& cache, const AttentionParams& p, const Tensor& out) = 0;
+    // Mixture of experts: out[t] = Σ_j weight_tj · down_e(gelu(gate_e(x_t)) ⊙ up_e(x_t)), e = ids_tj,
+    // with gate_up [E, 2I, H] (gate rows first) and down [E, H, I].
+    virtual void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up,
+                             const Weight& down, const Tensor& out) = 0;
+};
+
+// The CPU backend with `threads` worker threads (0 = one per core).
+std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+
+}  // namespace gd

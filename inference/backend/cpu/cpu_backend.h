@@ -1,0 +1,55 @@
+#pragma once
+// The CPU implementation of Backend: weights used in place from the file mapping, activations in
+// host memory, every op split over a ThreadPool. Ops live in one file per family:
+// cpu_backend.cpp (memory, weights, matmul, row lookup), cpu_elementwise.cpp (norms, RoPE, GELU, ...),
+// cpu_attention.cpp (KV cache and attention), cpu_moe.cpp (mixture of experts).
+#include <atomic>
+#include <memory>
+#include "backend/backend.h"
+#include "backend/cpu/matmul_kernels.h"
+#include "backend/cpu/thread_pool.h"
+
+namespace gd::cpu {
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads);
+    DeviceKind kind() const override { return DeviceKind::Cpu; }
+    std::string name() const override;
+
+    Tensor alloc(int64_t rows, int64_t cols) override;
+    void upload(const float* host, const Tensor& dst) override;
+    void download(const Tensor& src, float* host) override;
+    Weight upload_weight(const TensorView& view) override;
+    void synchronize() override {}
+    BackendStats stats() const override;
+
+    void get_rows(const Weight& table, const std::vector<int32_t>& ids, float scale, const Tensor& dst) override;
+    void matmul(const Weight& w, const Tensor& x, const Tensor& y, int64_t expert = 0) override;
+    void rms_norm(const Tensor& x, const Weight* weight, int64_t group, float eps, const Tensor& y) override;
+    void rope(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq, int64_t first_position) override;
+    void gelu_mul(const Tensor& gate, const Tensor& up, const Tensor& out) override;
+    void add(const Tensor& a, const Tensor& b, const Tensor& out) override;
+    void scale(const Tensor& x, float s) override;
+    void mul_rows(const Tensor& x, const std::vector<float>& v) override;
+    void softcap(const Tensor& x, float cap) override;
+    void kv_store(KvLayer& cache, const Tensor& k, const Tensor& v, int64_t first_position) override;
+    void attention(const Tensor& q, const KvLayer& cache, const AttentionParams& p, const Tensor& out) override;
+    void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up, const Weight& down,
+                     const Tensor& out) override;
+
+    ThreadPool& pool() { return pool_; }
+    Isa isa() const { return isa_; }
+
+private:
+    // Runs fn(begin, end) over rows [0, n) on the pool.
+    void for_rows(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+    ThreadPool pool_;
+    Isa isa_;
+    std::shared_ptr<std::atomic<uint64_t>> live_bytes_;
+    std::shared_ptr<std::atomic<uint64_t>> peak_bytes_;
+    uint64_t weight_bytes_ = 0;
+};
+
+}  // namespace gd::cpu

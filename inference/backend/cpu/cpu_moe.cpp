@@ -1,0 +1,46 @@
+// Mixture-of-experts pass for the CPU backend: tokens are grouped by expert so each expert's weights
+// are read once per call, then every expert's GeGLU output is added into its tokens' rows with the
+// routing weight. Experts are visited in ascending id, as the reference does.
+#include <map>
+
+#include "backend/cpu/cpu_backend.h"
+#include "common/error.h"
+
+namespace gd::cpu {
+
+void CpuBackend::moe_experts(const Tensor& x, const ExpertRouting& r, const Weight& gate_up, const Weight& down,
+                             const Tensor& out) {
+    const int64_t I = gate_up.rows / 2;
+    if (gate_up.rows % 2 || gate_up.cols != x.cols || down.cols != I || down.rows != out.cols ||
+        gate_up.experts != down.experts || out.rows != x.rows || r.tokens != x.rows ||
+        static_cast<int64_t>(r.ids.size()) != r.tokens * r.k || r.weights.size() != r.ids.size()) {
+        throw Error("moe_experts: shapes do not fit");
+    }
+    std::map<int32_t, std::vector<int64_t>> slots_of_expert;  // expert -> indices into ids
+    for (int64_t s = 0; s < static_cast<int64_t>(r.ids.size()); ++s) {
+        const int32_t e = r.ids[static_cast<size_t>(s)];
+        if (e < 0 || e >= gate_up.experts) throw Error("moe_experts: expert id out of range");
+        slots_of_expert[e].push_back(s);
+    }
+    for (int64_t t = 0; t < out.rows; ++t) std::fill(out.row(t), out.row(t) + out.cols, 0.0f);
+    for (const auto& [e, slots] : slots_of_expert) {
+        const int64_t n = static_cast<int64_t>(slots.size());
+        Tensor xe = alloc(n, x.cols), gu = alloc(n, 2 * I), h = alloc(n, I), y = alloc(n, out.cols);
+        for (int64_t j = 0; j < n; ++j) {
+            const int64_t t = slots[static_cast<size_t>(j)] / r.k;
+            std::copy(x.row(t), x.row(t) + x.cols, xe.row(j));
+        }
+        matmul(gate_up, xe, gu, e);
+        gelu_mul(gu.view_cols(0, I), gu.view_cols(I, I), h);
+        matmul(down, h, y, e);
+        for (int64_t j = 0; j < n; ++j) {
+            const int64_t s = slots[static_cast<size_t>(j)], t = s / r.k;
+            const float w = r.weights[static_cast<size_t>(s)];
+            float* o = out.row(t);
+            const float* ye = y.row(j);
+            for (int64_t c = 0; c < out.cols; ++c) o[c] += w * ye[c];
+        }
+    }
+}
+
+}  // namespace gd::cpu

@@ -1,0 +1,54 @@
+// The attention block of a decoder layer (spec §2.5, §2.6, §2.7):
+//   h = RMSNorm_in(x); q = RoPE(RMSNorm_q(h·Wqᵀ)); for KV-owning layers k = RoPE(RMSNorm_k(h·Wkᵀ)),
+//   v = RMSNorm_∅(h·Wvᵀ) — or of the raw K projection on K=V full layers — stored in the cache;
+//   attention with scale 1 over the layer's own cache or its donor's; x += RMSNorm_post(o·Woᵀ).
+#include "text/decoder.h"
+
+namespace gd {
+
+void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0) {
+    const LayerWeights& l = w_.layers[static_cast<size_t>(layer)];
+    const int64_t T = x.rows, H = text_.hidden_size;
+    const bool full = text_.is_full(layer);
+    const int64_t d = text_.layer_head_dim(layer), nq = text_.num_heads, nkv = text_.layer_kv_heads(layer);
+    const std::vector<float>& inv_freq = full ? inv_freq_full_ : inv_freq_sliding_;
+
+    Tensor h = backend_.alloc(T, H);
+    backend_.rms_norm(x, &l.attn_norm, H, eps_, h);
+
+    Tensor q = backend_.alloc(T, nq * d);
+    backend_.matmul(l.q, h, q);
+    backend_.rms_norm(q, &l.q_norm, d, eps_, q);
+    backend_.rope(q, d, inv_freq, pos0);
+
+    if (!text_.is_kv_shared(layer)) {
+        Tensor k = backend_.alloc(T, nkv * d), v = backend_.alloc(T, nkv * d);
+        backend_.matmul(l.k, h, k);
+        if (l.v.present()) {
+            backend_.matmul(l.v, h, v);
+        } else {
+            backend_.add(k, v, v);  // K=V layer: V starts as the raw K projection (v is zero here)
+        }
+        backend_.rms_norm(k, &l.k_norm, d, eps_, k);
+        backend_.rope(k, d, inv_freq, pos0);
+        backend_.rms_norm(v, nullptr, d, eps_, v);
+        backend_.kv_store(cache.layer(layer), k, v, pos0);
+    }
+
+    AttentionParams p;
+    p.q_heads = nq;
+    p.kv_heads = nkv;
+    p.head_dim = d;
+    p.window = full ? 0 : text_.sliding_window;
+    p.first_position = pos0;
+    p.scale = 1.0f;
+    Tensor attn = backend_.alloc(T, nq * d);
+    backend_.attention(q, cache.source(layer), p, attn);
+
+    Tensor o = backend_.alloc(T, H);
+    backend_.matmul(l.o, attn, o);
+    backend_.rms_norm(o, &l.post_attn_norm, H, eps_, o);
+    backend_.add(x, o, x);
+}
+
+}  // namespace gd

@@ -1,0 +1,97 @@
+#include "text/decoder.h"
+
+#include <cmath>
+
+#include "common/error.h"
+#include "text/rope_tables.h"
+
+namespace gd {
+
+TextDecoder::TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend)
+    : model_(config), text_(config.text), w_(std::move(weights)), backend_(backend),
+      inv_freq_sliding_(rope_inv_freq(model_.text, LayerKind::Sliding)),
+      inv_freq_full_(rope_inv_freq(model_.text, LayerKind::Full)),
+      eps_(static_cast<float>(model_.text.rms_norm_eps)) {}
+
+KvCache TextDecoder::make_cache(int64_t context, int64_t max_chunk) const {
+    if (context > text_.max_position_embeddings) {
+        throw Error("a context of " + std::to_string(context) + " tokens is more than this model supports (" +
+                    std::to_string(text_.max_position_embeddings) + ")");
+    }
+    return KvCache(backend_, text_, context, max_chunk);
+}
+
+void TextDecoder::forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
+                          const TensorObserver& observe) {
+    if (ids.empty()) return;
+    for (int32_t id : ids) {
+        if (id < 0 || id >= text_.vocab_size) {
+            throw Error("token id " + std::to_string(id) + " is out of range (the vocabulary has " +
+                        std::to_string(text_.vocab_size) + " entries)");
+        }
+    }
+    const int64_t start = cache.length(), n = static_cast<int64_t>(ids.size());
+    if (start + n > cache.context()) {
+        throw Error("the context is full: " + std::to_string(start) + " tokens held + " + std::to_string(n) +
+                    " new > context length " + std::to_string(cache.context()) +
+                    " (start a new chat or raise the context length)");
+    }
+    for (int64_t off = 0; off < n; off += cache.max_chunk()) {
+        const int64_t len = std::min(cache.max_chunk(), n - off);
+        const std::vector<int32_t> chunk(ids.begin() + off, ids.begin() + off + len);
+        const bool last_chunk = off + len == n;
+        forward_chunk(chunk, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{}, observe);
+        cache.set_length(start + off + len);
+    }
+}
+
+void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
+                                const LogitsSink& sink, const TensorObserver& observe) {
+    const int64_t T = static_cast<int64_t>(ids.size()), H = text_.hidden_size;
+    // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3).
+    Tensor x = backend_.alloc(T, H);
+    backend_.get_rows(w_.token_embd, ids, static_cast<float>(std::sqrt(static_cast<double>(H))), x);
+    if (observe) observe("inp_scaled", x);
+
+    Tensor ple;
+    if (text_.has_ple()) {
+        ple = per_layer_inputs(ids, x);
+        if (observe) observe("per_layer_inputs", ple);
+    }
+    const int64_t P = text_.hidden_size_per_layer_input;
+    for (int64_t i = 0; i < text_.num_layers; ++i) {
+        attention_block(i, x, cache, pos0);
+        if (observe) observe("attn_out-" + std::to_string(i), x);
+        ffn_block(i, x);
+        if (observe) observe("ffn_out-" + std::to_string(i), x);
+        if (text_.has_ple()) ple_branch(i, x, ple.view_cols(i * P, P));
+        backend_.scale(x, w_.layers[static_cast<size_t>(i)].layer_scalar);
+        if (observe) observe("l_out-" + std::to_string(i), x);
+    }
+    if (!sink) return;
+
+    // Final norm, tied head, softcap: for every row, or only the last one (spec §2.12).
+    const Tensor rows = all_logits ? x : x.view_rows(T - 1, 1);
+    Tensor normed = backend_.alloc(rows.rows, H);
+    backend_.rms_norm(rows, &w_.output_norm, H, eps_, normed);
+    if (observe) observe("result_norm", normed);
+    Tensor logits = backend_.alloc(rows.rows, text_.vocab_size);
+    backend_.matmul(w_.token_embd, normed, logits);
+    backend_.softcap(logits, static_cast<float>(text_.final_logit_softcapping));
+    if (observe) observe("logits", logits);
+    std::vector<float> host(static_cast<size_t>(logits.elements()));
+    backend_.download(logits, host.data());
+    const int64_t first = all_logits ? pos0 : pos0 + T - 1;
+    for (int64_t r = 0; r < logits.rows; ++r) {
+        const float* row = host.data() + r * text_.vocab_size;
+        for (int64_t v = 0; v < text_.vocab_size; ++v) {
+            if (!std::isfinite(row[v])) {
+                throw Error("the model produced a non-finite logit at position " + std::to_string(first + r) +
+                            ": its weights are probably corrupt (NaN or Inf)");
+            }
+        }
+        sink(first + r, row, text_.vocab_size);
+    }
+}
+
+}  // namespace gd

@@ -1,0 +1,63 @@
+#pragma once
+// The Gemma 4 text decoder (spec §2), written once against the Backend op interface. A forward call
+// takes token ids at the positions after what the KV cache holds, runs them through every layer in
+// chunks of at most cache.max_chunk() tokens, and hands out logits (after the 30·tanh softcap) for
+// every position or only the last.
+//
+// Where each tensor is computed:
+//   decoder.cpp                 embedding scale, chunking, final norm, tied head, softcap
+//   per_layer_embedding.cpp     PLE inputs (E2B/E4B) and the PLE branch of each layer
+//   attention_block.cpp         q/k/v projections, norms, RoPE, KV cache, attention, o_proj
+//   ffn_block.cpp               dense GeGLU MLP and the 26B-A4B mixture of experts
+// Intermediate tensors carry the reference's names (inp_scaled, per_layer_inputs, attn_out-N,
+// ffn_out-N, l_out-N, result_norm, logits); an observer receives them for layer-by-layer comparison.
+#include <functional>
+#include <string>
+#include <vector>
+#include "backend/backend.h"
+#include "model/model_config.h"
+#include "text/kv_cache.h"
+#include "text/text_weights.h"
+
+namespace gd {
+
+using TensorObserver = std::function<void(const std::string& name, const Tensor& t)>;
+// One row of logits: the distribution of the token after `position`.
+using LogitsSink = std::function<void(int64_t position, const float* logits, int64_t vocab)>;
+
+class TextDecoder {
+public:
+    TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend);
+
+    const TextConfig& config() const { return text_; }
+    const TextWeights& weights() const { return w_; }
+    Backend& backend() { return backend_; }
+    KvCache make_cache(int64_t context, int64_t max_chunk = 512) const;
+
+    // Runs `ids` at positions cache.length() .. and advances the cache. Throws gd::Error for an id out
+    // of range or when the positions would pass the cache's context length (nothing is changed then).
+    void forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
+                 const TensorObserver& observe = {});
+
+private:
+    void forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
+                       const LogitsSink& sink, const TensorObserver& observe);
+    // per_layer_embedding.cpp
+    Tensor per_layer_inputs(const std::vector<int32_t>& ids, const Tensor& x);
+    void ple_branch(int64_t layer, const Tensor& x, const Tensor& ple_layer);
+    // attention_block.cpp
+    void attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0);
+    // ffn_block.cpp
+    void ffn_block(int64_t layer, const Tensor& x);
+    Tensor dense_mlp(const LayerWeights& l, const Tensor& h);
+    ExpertRouting route(const LayerWeights& l, const Tensor& x);
+
+    ModelConfig model_;
+    TextConfig text_;
+    TextWeights w_;
+    Backend& backend_;
+    std::vector<float> inv_freq_sliding_, inv_freq_full_;
+    float eps_;
+};
+
+}  // namespace gd

@@ -1,0 +1,89 @@
+#include "text/decoder_support.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "format/quant/quant.h"
+#include "format/safetensors.h"
+#include "support/test_support.h"
+#include "testmodel/test_model.h"
+#include "text/text_weights.h"
+
+namespace gd::test {
+
+std::string tiny_model_path(Variant variant, bool gguf, DType type) {
+    static std::mutex mu;
+    static std::map<std::string, std::string> made;
+    const std::string key = std::string(variant_name(variant)) + (gguf ? "-gguf-" : "-st-") + dtype_name(type);
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = made.find(key);
+    if (it != made.end()) return it->second;
+    const std::string dir = scratch_dir("tiny-" + key);
+    TestModelOptions o;
+    o.variant = variant;
+    o.size = ModelSize::Tiny;
+    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
+    o.dtype = type;
+    o.seed = 1;
+    o.threads = 2;
+    o.out = gguf ? dir + "/model.gguf" : dir;
+    write_test_model(o);
+    return made[key] = o.out;
+}
+
+std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads) {
+    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), make_cpu_backend(threads), nullptr});
+    TextWeights w = load_text_weights(l->files, *l->backend);
+    l->decoder = std::make_unique<TextDecoder>(l->files.config(), std::move(w), *l->backend);
+    return l;
+}
+
+const nlohmann::json& reference_cases() {
+    static const nlohmann::json j = [] {
+        std::ifstream f(data_dir() + "/reference/decoder_cases.json");
+        return nlohmann::json::parse(f);
+    }();
+    return j;
+}
+
+std::map<std::string, std::vector<float>> reference_tensors(const std::string& file) {
+    const SafetensorsFile st = SafetensorsFile::open(data_dir() + "/reference/" + file);
+    std::map<std::string, std::vector<float>> out;
+    for (const TensorView& v : st.tensors()) {
+        std::vector<float> x(v.elements());
+        dequantize_row(v.type, v.data, x.data(), v.elements());
+        out[v.name] = std::move(x);
+    }
+    return out;
+}
+
+Variant variant_of_case(const nlohmann::json& c) { return *variant_from_name(c.at("variant").get<std::string>()); }
+
+std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vector<int32_t>& ids, int64_t context,
+                                                   int64_t max_chunk) {
+    std::map<std::string, std::vector<float>> got;
+    KvCache cache = d.make_cache(context, max_chunk);
+    Backend& b = d.backend();
+    d.forward(ids, cache, true, [&](int64_t, const float*, int64_t) {},
+              [&](const std::string& name, const Tensor& t) {
+                  std::vector<float> host(static_cast<size_t>(t.elements()));
+                  b.download(t, host.data());
+                  auto& dst = got[name];
+                  dst.insert(dst.end(), host.begin(), host.end());  // chunks append in order
+              });
+    return got;
+}
+
+double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) return INFINITY;
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+}  // namespace gd::test

@@ -1,0 +1,41 @@
+#pragma once
+// Shared helpers of the decoder tests: tiny test models made on demand (once per variant, format and
+// type per test process), a loaded decoder, the transformers reference tensors, and error measures.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+#include <nlohmann/json.hpp>
+#include "backend/backend.h"
+#include "format/dtype.h"
+#include "model/model_files.h"
+#include "model/model_config.h"
+#include "text/decoder.h"
+
+namespace gd::test {
+
+// A tiny model of `variant` with seed 1 (the seed the references use): a safetensors folder when
+// `gguf` is false, else a GGUF file with matrices stored as `type`.
+std::string tiny_model_path(Variant variant, bool gguf, DType type = DType::F32);
+
+struct LoadedDecoder {
+    ModelFiles files;
+    std::unique_ptr<Backend> backend;
+    std::unique_ptr<TextDecoder> decoder;
+};
+std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads = 2);
+
+// decoder_cases.json and one case's reference tensors (name -> row-major floats).
+const nlohmann::json& reference_cases();
+std::map<std::string, std::vector<float>> reference_tensors(const std::string& file);
+Variant variant_of_case(const nlohmann::json& c);
+
+// Runs ids through a fresh cache in one chunk; returns every named tensor (host copies) and the
+// logits of every position under "logits".
+std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vector<int32_t>& ids,
+                                                   int64_t context = 256, int64_t max_chunk = 256);
+
+// max |a - b| / max |b|: the error relative to the reference tensor's scale.
+double relative_error(const std::vector<float>& a, const std::vector<float>& b);
+
+}  // namespace gd::test
