@@ -22,7 +22,7 @@ KvCache TextDecoder::make_cache(int64_t context, int64_t max_chunk) const {
 }
 
 void TextDecoder::forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
-                          const TensorObserver& observe) {
+                          const TensorObserver& observe, const std::atomic<bool>* cancel) {
     if (ids.empty()) return;
     for (int32_t id : ids) {
         if (id < 0 || id >= text_.vocab_size) {
@@ -40,13 +40,14 @@ void TextDecoder::forward(const std::vector<int32_t>& ids, KvCache& cache, bool 
         const int64_t len = std::min(cache.max_chunk(), n - off);
         const std::vector<int32_t> chunk(ids.begin() + off, ids.begin() + off + len);
         const bool last_chunk = off + len == n;
-        forward_chunk(chunk, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{}, observe);
+        forward_chunk(chunk, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{}, observe,
+                      cancel);
         cache.set_length(start + off + len);
     }
 }
 
 void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
-                                const LogitsSink& sink, const TensorObserver& observe) {
+                                const LogitsSink& sink, const TensorObserver& observe, const std::atomic<bool>* cancel) {
     const int64_t T = static_cast<int64_t>(ids.size()), H = text_.hidden_size;
     // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3).
     Tensor x = backend_.alloc(T, H);
@@ -60,6 +61,7 @@ void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, K
     }
     const int64_t P = text_.hidden_size_per_layer_input;
     for (int64_t i = 0; i < text_.num_layers; ++i) {
+        if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("cancelled");
         attention_block(i, x, cache, pos0);
         if (observe) observe("attn_out-" + std::to_string(i), x);
         ffn_block(i, x);

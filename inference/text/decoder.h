@@ -11,6 +11,7 @@
 //   ffn_block.cpp               dense GeGLU MLP and the 26B-A4B mixture of experts
 // Intermediate tensors carry the reference's names (inp_scaled, per_layer_inputs, attn_out-N,
 // ffn_out-N, l_out-N, result_norm, logits); an observer receives them for layer-by-layer comparison.
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -36,12 +37,14 @@ public:
 
     // Runs `ids` at positions cache.length() .. and advances the cache. Throws gd::Error for an id out
     // of range or when the positions would pass the cache's context length (nothing is changed then).
+    // `cancel`, when given, is checked between layers: setting it from another thread stops the call
+    // with gd::Cancelled (the cache keeps the chunks completed before).
     void forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
-                 const TensorObserver& observe = {});
+                 const TensorObserver& observe = {}, const std::atomic<bool>* cancel = nullptr);
 
 private:
     void forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
-                       const LogitsSink& sink, const TensorObserver& observe);
+                       const LogitsSink& sink, const TensorObserver& observe, const std::atomic<bool>* cancel);
     // per_layer_embedding.cpp
     Tensor per_layer_inputs(const std::vector<int32_t>& ids, const Tensor& x);
     void ple_branch(int64_t layer, const Tensor& x, const Tensor& ple_layer);

@@ -1,0 +1,28 @@
+#pragma once
+// What the engine-driving subcommands (score, generate, chat, bench) share: the model options, the
+// sampling options and loading with progress on stderr.
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+#include "args.h"
+#include "engine/engine.h"
+
+namespace gd::cli {
+
+// --model PATH [--mmproj PATH] [--threads N] [--context N] [--batch N]
+extern const std::set<std::string> kModelOptions;
+// --temperature --top-k --top-p --min-p --seed --repetition-penalty --presence-penalty --max-tokens
+extern const std::set<std::string> kSamplingOptions;
+extern const char* kModelOptionsHelp;
+extern const char* kSamplingOptionsHelp;
+
+std::set<std::string> options_union(std::initializer_list<std::set<std::string>> sets);
+// Loads the model; a progress line on stderr when it is a terminal.
+std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet = false);
+GenerateOptions generate_options(const ParsedArgs& a);
+// "2,105,7" -> ids. Throws UsageError.
+std::vector<int32_t> parse_ids(const std::string& list);
+double parse_double(const std::string& s, const std::string& what);
+
+}  // namespace gd::cli

@@ -1,0 +1,57 @@
+#pragma once
+// A conversation: messages rendered in the Gemma 4 turn format, generated on a Session that keeps its
+// KV cache between turns (only the new turn's tokens are prefilled), and the model's output parsed
+// into answer text, thinking and tool calls as it streams. Thoughts are not kept in the history.
+#include <functional>
+#include <string>
+#include <vector>
+#include "chat/chat_format.h"
+#include "engine/engine.h"
+
+namespace gd {
+
+struct ChatOptions {
+    std::string system;              // system prompt ("" = none)
+    bool thinking = false;
+    GenerateOptions generate;
+};
+
+struct ChatReply {
+    std::string answer, thinking;
+    std::vector<ToolCall> tool_calls;
+    GenerationResult result;
+};
+
+// Streamed parts of a reply; return false to stop.
+using ChatDeltaCallback = std::function<bool(const ChatOutputParser::Delta&)>;
+
+class ChatSession {
+public:
+    ChatSession(std::shared_ptr<Model> model, ChatOptions options, int64_t context = 0);
+
+    ChatReply send(const std::string& user_text, const ChatDeltaCallback& on_delta = {});
+    // Adds a message without generating (e.g. a tool result), then send("") is not needed: use reply().
+    void add(const ChatMessage& m) { messages_.push_back(m); }
+    ChatReply reply(const ChatDeltaCallback& on_delta = {});
+    void cancel() { session_.cancel(); }
+    void clear();
+
+    const std::vector<ChatMessage>& messages() const { return messages_; }
+    // The prompt ids the next reply would start from.
+    std::vector<int32_t> prompt_ids() const;
+    Session& session() { return session_; }
+    ChatOptions& options() { return options_; }
+
+private:
+    std::shared_ptr<Model> model_;
+    ChatOptions options_;
+    Session session_;
+    std::vector<ChatMessage> messages_;
+};
+
+// The prompt ids of one user turn with the model's turn opened, as the reference chat template
+// renders it (with BOS): what `gemmadesk-cli generate --chat` feeds.
+std::vector<int32_t> single_turn_prompt(const Model& model, const std::string& user_text, const std::string& system = "",
+                                        bool thinking = false);
+
+}  // namespace gd

@@ -1,0 +1,119 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <sys/resource.h>
+
+#include "common/error.h"
+
+namespace gd {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Reads one byte per page of every text weight so the file is in memory before the first answer;
+// reports progress by bytes and stops when asked to.
+void prefetch_weights(const ModelFiles& files, const ProgressCallback& progress) {
+    uint64_t total = 0, done = 0;
+    for (const ModelTensor& t : files.tensors())
+        if (!t.spec.in_mmproj) total += t.view.nbytes;
+    volatile uint8_t sink = 0;
+    uint64_t next_report = 0;
+    for (const ModelTensor& t : files.tensors()) {
+        if (t.spec.in_mmproj) continue;
+        for (uint64_t off = 0; off < t.view.nbytes; off += 4096) {
+            sink = sink + t.view.data[off];
+            if (done + off >= next_report) {
+                next_report += 64ull << 20;
+                if (progress && !progress(0.05 + 0.9 * static_cast<double>(done + off) / static_cast<double>(std::max<uint64_t>(1, total)),
+                                          "reading weights"))
+                    throw Cancelled("loading cancelled");
+            }
+        }
+        done += t.view.nbytes;
+    }
+}
+}  // namespace
+
+std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCallback& progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    if (progress && !progress(0.0, "opening files")) throw Cancelled("loading cancelled");
+    ModelFiles files = ModelFiles::open(options.paths);
+    if (!files.computable()) {
+        throw ModelError("this model stores some tensors in a type the engine cannot compute with yet "
+                         "(see gemmadesk-cli inspect)");
+    }
+    Tokenizer tok = load_tokenizer(files);
+    if (static_cast<int64_t>(tok.vocab_size()) > files.config().text.vocab_size) {
+        throw ModelError("the tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but the model's embedding has " +
+                         std::to_string(files.config().text.vocab_size) + " rows: they do not belong together");
+    }
+    std::shared_ptr<Model> m(new Model(std::move(files), std::move(tok)));
+    m->options_ = options;
+    m->options_.context = std::min(options.context, m->config().text.max_position_embeddings);
+    if (m->options_.context <= 0 || m->options_.batch <= 0) throw Error("the context and batch sizes must be positive");
+    if (options.prefetch) prefetch_weights(m->files_, progress);
+    m->backend_ = make_cpu_backend(options.threads);
+    TextWeights w = load_text_weights(m->files_, *m->backend_, [&](size_t done, size_t total) {
+        return !progress || progress(0.95 + 0.05 * static_cast<double>(done) / static_cast<double>(std::max<size_t>(1, total)),
+                                     "placing weights");
+    });
+    m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
+    m->load_seconds_ = seconds_since(t0);
+    if (progress) progress(1.0, "ready");
+    return m;
+}
+
+double GenerationStats::generated_tokens_per_second() const {
+    // The first generated token comes from the prefill's logits; the rate counts the decode steps.
+    return generation_seconds > 0 && generated_tokens > 1 ? (generated_tokens - 1) / generation_seconds : 0;
+}
+
+const char* finish_reason_name(FinishReason r) {
+    switch (r) {
+    case FinishReason::Stop: return "stop";
+    case FinishReason::Length: return "length";
+    case FinishReason::ContextFull: return "context_full";
+    case FinishReason::Cancelled: return "cancelled";
+    case FinishReason::CallbackStopped: return "stopped";
+    }
+    return "?";
+}
+
+float log_softmax_at(const float* logits, int64_t n, int32_t id) {
+    const float mx = *std::max_element(logits, logits + n);
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+    return static_cast<float>(static_cast<double>(logits[id]) - mx - std::log(sum));
+}
+
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k) {
+    k = static_cast<int>(std::min<int64_t>(std::max(k, 0), n));
+    if (k == 0) return {};
+    const float mx = *std::max_element(logits, logits + n);
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
+    const double lse = mx + std::log(sum);
+    std::vector<int32_t> idx(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = static_cast<int32_t>(i);
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) {
+        return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+    });
+    std::vector<std::pair<int32_t, float>> out;
+    for (int j = 0; j < k; ++j) {
+        const int32_t id = idx[static_cast<size_t>(j)];
+        out.emplace_back(id, static_cast<float>(logits[id] - lse));
+    }
+    return out;
+}
+
+uint64_t peak_rss_bytes() {
+    rusage u{};
+    if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+    return static_cast<uint64_t>(u.ru_maxrss) * 1024;  // Linux reports KiB
+}
+
+}  // namespace gd

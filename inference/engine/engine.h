@@ -1,0 +1,134 @@
+#pragma once
+// The engine API the app and the CLI use (never the backend directly):
+//   Model    — model files opened, weights placed on a backend, tokenizer; shared by sessions.
+//   Session  — one sequence with its KV cache: generate (streaming, cancellable), score.
+//   ChatSession (chat_session.h) — a conversation of messages on top of a Session.
+// Loading reports progress and can be cancelled; generation streams tokens through a callback and
+// can be cancelled from another thread within one token; every call reports statistics.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+#include "backend/backend.h"
+#include "model/model_files.h"
+#include "sampling/sampler.h"
+#include "text/decoder.h"
+#include "tokenizer/tokenizer.h"
+
+namespace gd {
+
+struct LoadOptions {
+    std::vector<std::string> paths;   // an HF folder, or a GGUF file (+ optional mmproj)
+    int threads = 0;                  // CPU threads, 0 = one per core
+    int64_t context = 8192;           // tokens a session may hold; capped at the model's maximum
+    int64_t batch = 512;              // most tokens per forward chunk (prefill)
+    bool prefetch = true;             // read every weight page during load (progress is meaningful,
+                                      // the first answer is not slowed by page faults)
+};
+
+// fraction in [0, 1] and a short stage name; return false to cancel (load throws gd::Cancelled).
+using ProgressCallback = std::function<bool(double fraction, const std::string& stage)>;
+
+class Model {
+public:
+    static std::shared_ptr<Model> load(const LoadOptions& options, const ProgressCallback& progress = {});
+
+    const ModelConfig& config() const { return files_.config(); }
+    const ModelFiles& files() const { return files_; }
+    const Tokenizer& tokenizer() const { return tokenizer_; }
+    TextDecoder& decoder() { return *decoder_; }
+    Backend& backend() { return *backend_; }
+    const LoadOptions& options() const { return options_; }
+    double load_seconds() const { return load_seconds_; }
+
+private:
+    Model(ModelFiles files, Tokenizer tok) : files_(std::move(files)), tokenizer_(std::move(tok)) {}
+    ModelFiles files_;
+    Tokenizer tokenizer_;
+    std::unique_ptr<Backend> backend_;
+    std::unique_ptr<TextDecoder> decoder_;
+    LoadOptions options_;
+    double load_seconds_ = 0;
+};
+
+struct GenerationStats {
+    int64_t prompt_tokens = 0;       // tokens of the prompt
+    int64_t prefilled_tokens = 0;    // of those, how many were computed (the rest came from the cache)
+    int64_t generated_tokens = 0;
+    double prefill_seconds = 0, generation_seconds = 0;
+    double time_to_first_token = 0;  // from the call to the first generated token
+    double prompt_tokens_per_second() const { return prefill_seconds > 0 ? prefilled_tokens / prefill_seconds : 0; }
+    double generated_tokens_per_second() const;
+    uint64_t peak_rss_bytes = 0;     // of the process, so far
+    uint64_t kv_cache_bytes = 0;
+};
+
+struct TokenEvent {
+    int32_t id = 0;
+    std::string text;                // the new text this token completes (may be empty: partial UTF-8)
+    float logprob = 0;               // natural log-softmax of the softcapped logits
+    std::vector<std::pair<int32_t, float>> top;  // top_logprobs alternatives, most likely first
+};
+// Return false to stop generating.
+using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+struct GenerateOptions {
+    SamplingParams sampling;         // temperature 0 = greedy
+    int64_t max_tokens = 512;
+    int top_logprobs = 0;
+    std::vector<int32_t> stop_ids;   // empty = the model's stop tokens
+};
+
+enum class FinishReason { Stop, Length, ContextFull, Cancelled, CallbackStopped };
+const char* finish_reason_name(FinishReason r);
+
+struct GenerationResult {
+    std::vector<int32_t> ids;        // generated ids (without the stop token)
+    std::string text;
+    FinishReason finish = FinishReason::Length;
+    int32_t stop_id = -1;            // the stop token that ended it, if any
+    GenerationStats stats;
+};
+
+struct PositionScore {
+    std::vector<std::pair<int32_t, float>> top;  // most likely next tokens after ids[0..i]
+};
+
+// Log-softmax of `logits` for `id`, and the k most likely ids with their log-probabilities.
+float log_softmax_at(const float* logits, int64_t n, int32_t id);
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k);
+
+class Session {
+public:
+    Session(std::shared_ptr<Model> model, int64_t context = 0);  // 0 = the model's load option
+
+    // Feeds `prompt` (reusing what the cache already holds of it) and generates after it.
+    GenerationResult generate(const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                              const TokenCallback& on_token = {});
+    // Teacher forcing on a fresh cache: the distribution after each prefix ids[0..i].
+    std::vector<PositionScore> score(const std::vector<int32_t>& ids, int top_k);
+    // Thread-safe; the running generate() or score() stops within one token (or one layer of a prefill).
+    void cancel() { cancel_.store(true); }
+    void reset();
+
+    const std::vector<int32_t>& history() const { return history_; }  // ids in the cache
+    int64_t context() const { return cache_.context(); }
+    Model& model() { return *model_; }
+
+private:
+    // Brings the cache to hold exactly `ids` minus its last token, then runs the last token; returns
+    // its logits. Reuses the longest cached prefix the KV rings allow.
+    std::vector<float> feed(const std::vector<int32_t>& ids, GenerationStats& stats);
+
+    std::shared_ptr<Model> model_;
+    KvCache cache_;
+    std::vector<int32_t> history_;
+    std::atomic<bool> cancel_{false};
+};
+
+// Peak resident memory of this process in bytes (0 when unknown).
+uint64_t peak_rss_bytes();
+
+}  // namespace gd

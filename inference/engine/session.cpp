@@ -1,0 +1,170 @@
+// A Session: one sequence and its KV cache. generate() reuses the longest prefix of the new prompt
+// that the cache already holds (a chat's next turn prefills only its new tokens), then samples
+// token by token; score() is teacher forcing on a fresh cache.
+#include <algorithm>
+#include <chrono>
+
+#include "common/error.h"
+#include "engine/engine.h"
+
+namespace gd {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// Text of `generated` not emitted yet, held back while it ends inside an unfinished UTF-8 sequence
+// (byte-fallback tokens arrive one byte at a time).
+std::string complete_utf8_prefix(const std::string& s) {
+    size_t n = s.size(), i = n;
+    // Look back at most 3 bytes for the start of the last sequence.
+    while (i > 0 && n - i < 4) {
+        const unsigned char c = static_cast<unsigned char>(s[i - 1]);
+        if ((c & 0xC0) != 0x80) {  // a lead byte or ASCII
+            const size_t need = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+            return n - (i - 1) >= need ? s : s.substr(0, i - 1);
+        }
+        --i;
+    }
+    return s;
+}
+}  // namespace
+
+Session::Session(std::shared_ptr<Model> model, int64_t context) : model_(std::move(model)) {
+    const int64_t ctx = context > 0 ? std::min(context, model_->config().text.max_position_embeddings) : model_->options().context;
+    cache_ = model_->decoder().make_cache(ctx, model_->options().batch);
+}
+
+void Session::reset() {
+    cache_.clear();
+    history_.clear();
+}
+
+std::vector<float> Session::feed(const std::vector<int32_t>& ids, GenerationStats& stats) {
+    if (ids.empty()) throw Error("the prompt is empty");
+    if (static_cast<int64_t>(ids.size()) > cache_.context()) {
+        throw Error("the prompt has " + std::to_string(ids.size()) + " tokens, more than the context length " +
+                    std::to_string(cache_.context()));
+    }
+    // Longest common prefix with the cache, leaving at least the last token to run for its logits.
+    size_t keep = 0;
+    while (keep < history_.size() && keep + 1 < ids.size() && history_[keep] == ids[keep]) ++keep;
+    if (!cache_.can_rewind_to(static_cast<int64_t>(keep))) keep = 0;
+    cache_.set_length(static_cast<int64_t>(keep));
+    history_.resize(keep);
+
+    const std::vector<int32_t> fresh(ids.begin() + static_cast<std::ptrdiff_t>(keep), ids.end());
+    std::vector<float> logits;
+    try {
+        model_->decoder().forward(fresh, cache_, false,
+                                  [&](int64_t, const float* row, int64_t n) { logits.assign(row, row + n); }, {}, &cancel_);
+    } catch (...) {
+        // What completed is still valid: keep the history in step with the cache.
+        history_.assign(ids.begin(), ids.begin() + cache_.length());
+        throw;
+    }
+    history_ = ids;
+    stats.prompt_tokens = static_cast<int64_t>(ids.size());
+    stats.prefilled_tokens = static_cast<int64_t>(fresh.size());
+    return logits;
+}
+
+GenerationResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& o, const TokenCallback& on_token) {
+    cancel_.store(false);
+    GenerationResult r;
+    const auto t0 = Clock::now();
+    const Tokenizer& tok = model_->tokenizer();
+    std::vector<int32_t> stops = o.stop_ids;
+    if (stops.empty())
+        for (int64_t s : model_->config().tokens.stop) stops.push_back(static_cast<int32_t>(s));
+    Sampler sampler(o.sampling);
+
+    std::vector<float> logits;
+    try {
+        logits = feed(prompt, r.stats);
+    } catch (const Cancelled&) {
+        r.finish = FinishReason::Cancelled;
+        r.stats.prefill_seconds = seconds(t0, Clock::now());
+        return r;
+    }
+    const auto t_prefilled = Clock::now();
+    r.stats.prefill_seconds = seconds(t0, t_prefilled);
+
+    std::vector<int32_t> recent = prompt;
+    std::string emitted;
+    const int64_t n_vocab = static_cast<int64_t>(logits.size());
+    for (int64_t step = 0;; ++step) {
+        if (step >= o.max_tokens) {
+            r.finish = FinishReason::Length;
+            break;
+        }
+        if (cancel_.load()) {
+            r.finish = FinishReason::Cancelled;
+            break;
+        }
+        const int32_t id = o.sampling.temperature <= 0 ? argmax(logits) : sampler.sample(logits, recent);
+        if (step == 0) r.stats.time_to_first_token = seconds(t0, Clock::now());
+        if (std::find(stops.begin(), stops.end(), id) != stops.end()) {
+            r.finish = FinishReason::Stop;
+            r.stop_id = id;
+            break;
+        }
+        r.ids.push_back(id);
+        recent.push_back(id);
+        TokenEvent ev;
+        ev.id = id;
+        ev.logprob = log_softmax_at(logits.data(), n_vocab, id);
+        ev.top = top_logprobs(logits.data(), n_vocab, o.top_logprobs);
+        const std::string full = complete_utf8_prefix(tok.decode(r.ids));
+        if (full.size() > emitted.size() && full.compare(0, emitted.size(), emitted) == 0) {
+            ev.text = full.substr(emitted.size());
+            emitted = full;
+        }
+        r.stats.generated_tokens = static_cast<int64_t>(r.ids.size());
+        if (on_token && !on_token(ev)) {
+            r.finish = FinishReason::CallbackStopped;
+            break;
+        }
+        if (step + 1 >= o.max_tokens) {  // no need to run the last token
+            r.finish = FinishReason::Length;
+            break;
+        }
+        if (cache_.length() + 1 > cache_.context()) {
+            r.finish = FinishReason::ContextFull;
+            break;
+        }
+        try {
+            model_->decoder().forward({id}, cache_, false,
+                                      [&](int64_t, const float* row, int64_t n) { logits.assign(row, row + n); }, {},
+                                      &cancel_);
+            history_.push_back(id);
+        } catch (const Cancelled&) {
+            r.finish = FinishReason::Cancelled;
+            break;
+        }
+    }
+    r.text = tok.decode(r.ids);
+    const auto t_end = Clock::now();
+    r.stats.generation_seconds = seconds(t_prefilled, t_end);
+    r.stats.prompt_tokens = static_cast<int64_t>(prompt.size());
+    r.stats.generated_tokens = static_cast<int64_t>(r.ids.size());
+    r.stats.peak_rss_bytes = peak_rss_bytes();
+    r.stats.kv_cache_bytes = cache_.bytes();
+    return r;
+}
+
+std::vector<PositionScore> Session::score(const std::vector<int32_t>& ids, int top_k) {
+    cancel_.store(false);
+    if (ids.empty()) return {};
+    KvCache cache = model_->decoder().make_cache(std::max<int64_t>(static_cast<int64_t>(ids.size()), 1),
+                                                 model_->options().batch);
+    std::vector<PositionScore> out(ids.size());
+    model_->decoder().forward(ids, cache, true,
+                              [&](int64_t pos, const float* row, int64_t n) {
+                                  out[static_cast<size_t>(pos)].top = top_logprobs(row, n, top_k);
+                              },
+                              {}, &cancel_);
+    return out;
+}
+
+}  // namespace gd
