@@ -4,6 +4,7 @@
 #include <exception>
 #include <string>
 
+#include "args.h"
 #include "commands.h"
 
 namespace {
@@ -18,6 +19,11 @@ const Command kCommands[] = {
     {"inspect", gd::cli::cmd_inspect, "describe model files: variant, parameters, tensor types, memory"},
     {"make-test-model", gd::cli::cmd_make_test_model, "write a random model with the exact Gemma 4 structure"},
     {"devices", gd::cli::cmd_devices, "list the compute devices this machine has"},
+    {"tokenize", gd::cli::cmd_tokenize, "the token ids of a text under a model's tokenizer"},
+    {"generate", gd::cli::cmd_generate, "generate text from a prompt, a chat turn or token ids"},
+    {"chat", gd::cli::cmd_chat, "an interactive chat in the terminal"},
+    {"score", gd::cli::cmd_score, "teacher-forced next-token log-probabilities of a token sequence"},
+    {"bench", gd::cli::cmd_bench, "prompt and generation speed, time to first token, peak memory"},
 };
 
 void usage(FILE* out) {
@@ -43,6 +49,9 @@ int main(int argc, char** argv) {
             gd::cli::Args args(argv + 2, argv + argc);
             try {
                 return c.run(args);
+            } catch (const gd::cli::UsageError& e) {
+                std::fprintf(stderr, "%s: %s (see gemmadesk-cli %s --help)\n", c.name, e.what(), c.name);
+                return 2;
             } catch (const std::exception& e) {
                 std::fprintf(stderr, "error: %s\n", e.what());
                 return 1;

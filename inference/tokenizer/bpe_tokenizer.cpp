@@ -1,13 +1,14 @@
 #include "tokenizer/bpe_tokenizer.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <queue>
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "format/gguf.h"
+#include "tokenizer/piece_decoding.h"
+#include "tokenizer/utf8.h"
 
 namespace gd {
 
@@ -21,69 +22,11 @@ constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581
 
 [[noreturn]] void fail(const std::string& what) { throw FormatError("tokenizer: " + what); }
 
-// Length of the valid UTF-8 character at s[i] (Rust's rules: no overlong forms, no surrogates,
-// nothing above U+10FFFF), or 0 when the bytes there are not one.
-size_t utf8_char_len(std::string_view s, size_t i) {
-    const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-    const uint8_t c = b(i);
-    const size_t left = s.size() - i;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (b(i + 1) & 0xC0) == 0x80 ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (left < 3) return 0;
-        const uint8_t c1 = b(i + 1);
-        const uint8_t lo = c == 0xE0 ? 0xA0 : 0x80;
-        const uint8_t hi = c == 0xED ? 0x9F : 0xBF;
-        if (c1 < lo || c1 > hi || (b(i + 2) & 0xC0) != 0x80) return 0;
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (left < 4) return 0;
-        const uint8_t c1 = b(i + 1);
-        const uint8_t lo = c == 0xF0 ? 0x90 : 0x80;
-        const uint8_t hi = c == 0xF4 ? 0x8F : 0xBF;
-        if (c1 < lo || c1 > hi || (b(i + 2) & 0xC0) != 0x80 || (b(i + 3) & 0xC0) != 0x80) return 0;
-        return 4;
-    }
-    return 0;
-}
-
-bool valid_utf8(std::string_view s) {
-    for (size_t i = 0; i < s.size();) {
-        const size_t n = utf8_char_len(s, i);
-        if (n == 0) return false;
-        i += n;
-    }
-    return true;
-}
-
 // A valid UTF-8 character of 2 to 4 bytes as a key (the top bytes stay zero, so never ~0).
 uint64_t char_key(std::string_view c) {
     uint64_t k = 0;
     for (char ch : c) k = (k << 8) | static_cast<uint8_t>(ch);
     return k;
-}
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// tokenizers' ByteFallback decoder: a piece of 6 bytes "<0x..>" whose two characters parse as a
-// base-16 u8 (Rust's from_str_radix, which also takes a leading '+').
-int byte_piece_value(std::string_view p) {
-    if (p.size() != 6 || p.substr(0, 3) != "<0x" || p[5] != '>') return -1;
-    if (p[3] == '+') return hex_digit(p[4]);
-    const int hi = hex_digit(p[3]), lo = hex_digit(p[4]);
-    return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
-}
-
-std::string byte_piece(unsigned b) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    return buf;
 }
 
 }  // namespace
@@ -119,21 +62,7 @@ void BpeTokenizer::add_merge(std::string_view a, std::string_view b, uint32_t ra
 }
 
 void BpeTokenizer::add_added_token(const std::string& content, int32_t id, bool special) {
-    if (content.empty()) fail("added token " + std::to_string(id) + " is empty");
-    if (trie_.empty()) trie_.emplace_back();
-    int32_t node = 0;
-    for (char ch : content) {
-        const uint64_t key = (static_cast<uint64_t>(node) << 8) | static_cast<uint8_t>(ch);
-        auto it = trie_edges_.find(key);
-        if (it == trie_edges_.end()) {
-            trie_.emplace_back();
-            it = trie_edges_.emplace(key, static_cast<int32_t>(trie_.size() - 1)).first;
-        }
-        node = it->second;
-    }
-    trie_[static_cast<size_t>(node)].token = id;
-    trie_[static_cast<size_t>(node)].special = special;
-    trie_first_[static_cast<uint8_t>(content[0])] = true;
+    added_.add(content, id, special);
     all_pieces_[content] = id;
 }
 
@@ -405,72 +334,14 @@ void BpeTokenizer::encode_word(std::string_view text, std::vector<int32_t>& out)
 std::vector<int32_t> BpeTokenizer::encode(std::string_view text, bool parse_special) const {
     std::vector<int32_t> out;
     out.reserve(text.size() / 3 + 8);
-    size_t seg = 0;  // start of the plain text not yet encoded
-    size_t i = 0;
-    while (i < text.size()) {
-        int32_t found = -1;
-        size_t found_len = 0;
-        if (!trie_.empty() && trie_first_[static_cast<uint8_t>(text[i])]) {
-            int32_t node = 0;
-            for (size_t j = i; j < text.size(); ++j) {
-                auto it = trie_edges_.find((static_cast<uint64_t>(node) << 8) | static_cast<uint8_t>(text[j]));
-                if (it == trie_edges_.end()) break;
-                node = it->second;
-                const TrieNode& tn = trie_[static_cast<size_t>(node)];
-                if (tn.token >= 0 && (parse_special || !tn.special)) {
-                    found = tn.token;
-                    found_len = j + 1 - i;
-                }
-            }
-        }
-        if (found >= 0) {
-            if (i > seg) encode_word(text.substr(seg, i - seg), out);
-            out.push_back(found);
-            i += found_len;
-            seg = i;
-        } else {
-            ++i;
-        }
-    }
-    if (text.size() > seg) encode_word(text.substr(seg), out);
+    added_.split(
+        text, parse_special, [&](size_t begin, size_t len) { encode_word(text.substr(begin, len), out); },
+        [&](int32_t id) { out.push_back(id); });
     return out;
 }
 
 std::string BpeTokenizer::decode(const std::vector<int32_t>& ids) const {
-    std::string out;
-    std::string bytes;  // a pending run of byte tokens
-    auto flush = [&] {
-        if (bytes.empty()) return;
-        if (valid_utf8(bytes)) {
-            out += bytes;
-        } else {
-            for (size_t k = 0; k < bytes.size(); ++k) out += "\xEF\xBF\xBD";
-        }
-        bytes.clear();
-    };
-    for (int32_t id : ids) {
-        const std::string& p = piece(id);
-        std::string s;
-        s.reserve(p.size());
-        // Replace "\u2581" with " " in every piece, then ByteFallback on the result.
-        for (size_t k = 0; k < p.size();) {
-            if (p.compare(k, kSpaceMark.size(), kSpaceMark) == 0) {
-                s += ' ';
-                k += kSpaceMark.size();
-            } else {
-                s += p[k++];
-            }
-        }
-        const int b = byte_piece_value(s);
-        if (b >= 0) {
-            bytes += static_cast<char>(b);
-        } else {
-            flush();
-            out += s;
-        }
-    }
-    flush();
-    return out;
+    return decode_pieces(ids, [this](int32_t id) -> const std::string& { return piece(id); });
 }
 
 }  // namespace gd

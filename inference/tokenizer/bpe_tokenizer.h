@@ -20,6 +20,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "tokenizer/added_tokens.h"
 #include "tokenizer/flat_map.h"
 
 namespace gd {
@@ -54,11 +55,6 @@ private:
         uint32_t rank = 0;
         int32_t id = -1;
     };
-    struct TrieNode {
-        int32_t token = -1;    // added token ending here
-        bool special = false;
-    };
-
     void finish();  // derived tables, after pieces/model vocab/merges/added tokens are set
     void add_merge(std::string_view a, std::string_view b, uint32_t rank);
     void add_added_token(const std::string& content, int32_t id, bool special);
@@ -75,10 +71,7 @@ private:
     bool fuse_unk_ = true;
     int32_t byte_ids_[256];
     int32_t ascii_ids_[128];                 // single ASCII characters after normalization (" " -> "\u2581")
-    // Added tokens: a byte trie, edges keyed by (node << 8 | byte).
-    std::vector<TrieNode> trie_;
-    std::unordered_map<uint64_t, int32_t> trie_edges_;
-    bool trie_first_[256] = {};
+    AddedTokenMatcher added_;
 };
 
 }  // namespace gd

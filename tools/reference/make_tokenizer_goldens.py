@@ -2,9 +2,12 @@
 """Reference token ids for the C++ BPE tokenizer, from Hugging Face `tokenizers`.
 
 Writes tests/data/tokenizer/goldens_<name>.json for
-  tiny   -- tests/data/tokenizer/tiny_tokenizer.json (the make-test-model e2b tokenizer), and
-  gemma3 -- ../shared/fixtures/gemma3-tokenizer/tokenizer.json (the real 262k vocabulary; the file
-            itself is not copied into the repository), when present.
+  tiny     -- tests/data/tokenizer/tiny_tokenizer.json (the make-test-model e2b tokenizer),
+  tiny_spm -- tests/data/tokenizer/tiny_tokenizer.model (the same vocabulary as a SentencePiece model,
+              made by make_spm_model.py) as transformers' GemmaTokenizer loads it from a folder with
+              no tokenizer.json; each case says whether its ids equal the tiny tokenizer.json ones, and
+  gemma3   -- ../shared/fixtures/gemma3-tokenizer/tokenizer.json (the real 262k vocabulary; the file
+              itself is not copied into the repository), when present.
 
 Each file: {"tokenizer": ..., "tokenizers_version": ..., "cases": [{"name", "text", "ids",
 "ids_no_special", "decoded"}], "decode_cases": [{"name", "ids", "text"}]}.
@@ -21,7 +24,9 @@ Usage: /work/venv/bin/python tools/reference/make_tokenizer_goldens.py
 import json
 import os
 import random
+import shutil
 import sys
+import tempfile
 
 from tokenizers import Tokenizer
 import tokenizers
@@ -98,6 +103,25 @@ def corpus():
         ("long_alnum", "".join(rng.choice(alnum) for _ in range(2000))),
         ("long_spaces_words", ("word " * 1000).strip()),
         ("paragraph_20k", long_paragraph()),
+        # Added for the tokenizer front door (issue 3): more whitespace, Unicode and special-token edges.
+        ("newline_runs_mixed", "a\n\n\n\n\nb\n \n\n\t\n\r\n\r\n\r\n\nc"),
+        ("leading_newlines", "\n\n  \n x"),
+        ("trailing_newlines", "end\n\n\n"),
+        ("only_crlf", "\r\n"),
+        ("only_tab", "\t"),
+        ("unicode_spaces", "a\u00a0b\u2009c\u3000d\u200be\ufefff\u2028g\u0085h"),
+        ("emoji_keycap_skin", "👍🏿 1️⃣ #️⃣ 🧑‍🤝‍🧑 ❤️‍🔥"),
+        ("rtl_digits", "العدد ١٢٣ and עברית 456, ‏mark‎"),
+        ("combining_stack", "Z\u0324\u0354\u0367\u0311\u0313a\u0308\u0356\u032d\u0308\u0307l"),
+        ("byte_fallback_mix", "x\u0100y\U0001F600z\u00ff"),
+        ("special_in_words", "abc<bos>def<eos>ghi<|turn>jkl<|channel>mno"),
+        ("special_in_spaces", "  <bos>  <eos>\n<pad>\n"),
+        ("special_nested", "<<bos>> <|<|turn>|> <bos<eos>>"),
+        ("unused_pieces", "<unused0><unused61><unused999>"),
+        ("long_word_mixed", ("Supercalifragilistic\u00e9xpialidocious" * 160)[:6000]),
+        ("long_cjk_run", "中文分词测试日本語のテキスト" * 200),
+        ("long_url", "https://example.com/" + "a1B2-c3_d4~" * 400),
+        ("long_byte_fallback_run", "\u0100\u0101\u0102" * 700),
     ]
 
 
@@ -130,38 +154,72 @@ def decode_corpus(tok):
     return out
 
 
-def make(name, path):
-    tok = Tokenizer.from_file(path)
-    plain = Tokenizer.from_file(path)
+def load_json_tokenizer(path):
+    return Tokenizer.from_file(path)
+
+
+def load_spm_tokenizer(model_path):
+    """What transformers builds from a folder holding only tokenizer.model: GemmaTokenizer converts the
+    SentencePiece vocabulary to a `tokenizers` BPE (merges generated from the pieces, control and
+    user-defined pieces as added tokens). Its backend tokenizer is returned."""
+    from transformers import GemmaTokenizer
+
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(model_path, os.path.join(d, "tokenizer.model"))
+        tok = GemmaTokenizer.from_pretrained(d)
+    return tok.backend_tokenizer
+
+
+def make(name, source, tok, compare_with=None):
+    """Writes goldens_<name>.json. `compare_with`: the goldens of another tokenizer over the same corpus;
+    each case then records whether the ids are the same ("same_ids_as": that tokenizer's name)."""
+    plain = Tokenizer.from_str(tok.to_str())
     plain.encode_special_tokens = True
+    other = {c["name"]: c for c in compare_with["cases"]} if compare_with else {}
     cases = []
     for cname, text in corpus():
         ids = tok.encode(text, add_special_tokens=False).ids
-        cases.append({
+        case = {
             "name": cname,
             "text": text,
             "ids": ids,
             "ids_no_special": plain.encode(text, add_special_tokens=False).ids,
             "decoded": tok.decode(ids, skip_special_tokens=False),
-        })
+        }
+        if compare_with:
+            case["same_ids_as_" + compare_with["tokenizer"]] = other[cname]["ids"] == ids
+        cases.append(case)
     doc = {
         "tokenizer": name,
+        "source": source,
         "tokenizers_version": tokenizers.__version__,
         "vocab_size": tok.get_vocab_size(with_added_tokens=True),
         "cases": cases,
         "decode_cases": decode_corpus(tok),
     }
+    if name.endswith("spm"):
+        import transformers
+        doc["transformers_version"] = transformers.__version__
     out = os.path.join(DATA, f"goldens_{name}.json")
     with open(out, "w", encoding="utf-8") as f:
         json.dump(doc, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
-    print(f"wrote {out}: {len(cases)} cases")
+    note = ""
+    if compare_with:
+        same = sum(c["same_ids_as_" + compare_with["tokenizer"]] for c in cases)
+        note = f" ({same} with the same ids as {compare_with['tokenizer']})"
+    print(f"wrote {out}: {len(cases)} cases{note}")
+    return doc
 
 
 def main():
-    make("tiny", os.path.join(DATA, "tiny_tokenizer.json"))
+    tiny = make("tiny", "tests/data/tokenizer/tiny_tokenizer.json",
+                load_json_tokenizer(os.path.join(DATA, "tiny_tokenizer.json")))
+    # The same vocabulary as a SentencePiece model (tools/reference/make_spm_model.py), through transformers.
+    make("tiny_spm", "tests/data/tokenizer/tiny_tokenizer.model via transformers GemmaTokenizer",
+         load_spm_tokenizer(os.path.join(DATA, "tiny_tokenizer.model")), compare_with=tiny)
     if os.path.exists(GEMMA3):
-        make("gemma3", GEMMA3)
+        make("gemma3", "../shared/fixtures/gemma3-tokenizer/tokenizer.json", load_json_tokenizer(GEMMA3))
     else:
         print(f"skipping gemma3: {GEMMA3} is absent", file=sys.stderr)
 
