@@ -64,7 +64,9 @@ int cmd_generate(const Args& args) {
     Session session(model);
     nlohmann::json steps = nlohmann::json::array();
     const GenerationResult r = session.generate(prompt, g, [&](const TokenEvent& ev) {
-        if (json) {
+        if (json && ev.id < 0) {  // the end of an open byte run: belongs to the last step
+            if (!steps.empty()) steps.back()["text"] = steps.back()["text"].get<std::string>() + ev.text;
+        } else if (json) {
             nlohmann::json top = nlohmann::json::array();
             for (const auto& [id, lp] : ev.top) top.push_back({id, lp});
             steps.push_back({{"id", ev.id}, {"text", ev.text}, {"logprob", ev.logprob}, {"top", top}});

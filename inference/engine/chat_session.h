@@ -1,7 +1,14 @@
 #pragma once
 // A conversation: messages rendered in the Gemma 4 turn format, generated on a Session that keeps its
-// KV cache between turns (only the new turn's tokens are prefilled), and the model's output parsed
-// into answer text, thinking and tool calls as it streams. Thoughts are not kept in the history.
+// KV cache between turns, and the model's output parsed into answer text, thinking and tool calls as
+// it streams.
+//
+// Cache reuse: after a reply that ended normally without thinking, the conversation's tokens are kept
+// exactly as fed and generated (plus the turn end), and the next turn appends only the rendering of
+// the new messages, so only those are prefilled — even where the model's tokens would not survive
+// a decode/re-encode round trip. After a reply with thinking (whose thoughts the template drops
+// from the history) or one cut short, the next turn renders the whole conversation again and the
+// session reuses the longest cached prefix.
 #include <functional>
 #include <string>
 #include <vector>
@@ -47,6 +54,8 @@ private:
     ChatOptions options_;
     Session session_;
     std::vector<ChatMessage> messages_;
+    std::vector<int32_t> ids_;    // the conversation's tokens so far, when they can be extended
+    size_t messages_in_ids_ = 0;  // how many of messages_ ids_ covers
 };
 
 // The prompt ids of one user turn with the model's turn opened, as the reference chat template

@@ -66,8 +66,9 @@ struct GenerationStats {
 };
 
 struct TokenEvent {
-    int32_t id = 0;
-    std::string text;                // the new text this token completes (may be empty: partial UTF-8)
+    int32_t id = 0;                  // -1: no new token, only the rest of the text (end of generation)
+    std::string text;                // the new text (empty while a run of byte tokens may continue);
+                                     // the texts of all events add up to GenerationResult::text
     float logprob = 0;               // natural log-softmax of the softcapped logits
     std::vector<std::pair<int32_t, float>> top;  // top_logprobs alternatives, most likely first
 };

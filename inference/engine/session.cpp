@@ -13,20 +13,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-// Text of `generated` not emitted yet, held back while it ends inside an unfinished UTF-8 sequence
-// (byte-fallback tokens arrive one byte at a time).
-std::string complete_utf8_prefix(const std::string& s) {
-    size_t n = s.size(), i = n;
-    // Look back at most 3 bytes for the start of the last sequence.
-    while (i > 0 && n - i < 4) {
-        const unsigned char c = static_cast<unsigned char>(s[i - 1]);
-        if ((c & 0xC0) != 0x80) {  // a lead byte or ASCII
-            const size_t need = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-            return n - (i - 1) >= need ? s : s.substr(0, i - 1);
-        }
-        --i;
-    }
-    return s;
+// A byte-fallback token ("<0xNN>"): the text of a run of them is only final once the run ends (a
+// run that is not valid UTF-8 decodes differently as it grows).
+bool is_byte_token(const Tokenizer& tok, int32_t id) {
+    const std::string& p = tok.piece(id);
+    return p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>';
 }
 }  // namespace
 
@@ -115,9 +106,10 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Gen
         ev.id = id;
         ev.logprob = log_softmax_at(logits.data(), n_vocab, id);
         ev.top = top_logprobs(logits.data(), n_vocab, o.top_logprobs);
-        const std::string full = complete_utf8_prefix(tok.decode(r.ids));
-        if (full.size() > emitted.size() && full.compare(0, emitted.size(), emitted) == 0) {
-            ev.text = full.substr(emitted.size());
+        if (!is_byte_token(tok, id)) {
+            // Pieces decode independently once no byte run is open, so the text so far is final.
+            const std::string full = tok.decode(r.ids);
+            ev.text = full.substr(std::min(emitted.size(), full.size()));
             emitted = full;
         }
         r.stats.generated_tokens = static_cast<int64_t>(r.ids.size());
@@ -144,6 +136,12 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Gen
         }
     }
     r.text = tok.decode(r.ids);
+    if (r.text.size() > emitted.size() && on_token) {
+        TokenEvent flush;  // the text of a byte run that was still open
+        flush.id = -1;
+        flush.text = r.text.substr(emitted.size());
+        on_token(flush);
+    }
     const auto t_end = Clock::now();
     r.stats.generation_seconds = seconds(t_prefilled, t_end);
     r.stats.prompt_tokens = static_cast<int64_t>(prompt.size());
