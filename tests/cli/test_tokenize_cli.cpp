@@ -1,6 +1,6 @@
 // gemmadesk-cli tokenize as scripts use it: --json prints exactly {"ids":[...]}, on a test model made
 // by make-test-model (whose vocabulary the transformers goldens cover) and on llama.cpp's tiny-e2b.gguf
-// (against the ids llama.cpp gives, ../shared/fixtures/llamacpp/tokenizer.json).
+// (against the ids llama.cpp gives, tests/data/llamacpp/tokenizer.json).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -75,8 +75,7 @@ TEST(TokenizeCli, TestModelGivesTransformersIds) {
 // llama.cpp's own ids for its tiny model. llama.cpp splits text on newline runs before BPE and
 // transformers does not; where they differ transformers is right, and none of these cases differs.
 TEST(TokenizeCli, LlamaCppTinyModelGivesLlamaCppIds) {
-    const std::string fixtures = test::shared_fixtures_dir() + "/llamacpp";
-    if (!std::filesystem::exists(fixtures + "/tokenizer.json")) GTEST_SKIP() << fixtures << " is absent";
+    const std::string fixtures = test::data_dir() + "/llamacpp";  // copied from ../shared/fixtures/llamacpp
     const std::string model = test::data_dir() + "/llamacpp/tiny-e2b.gguf";
     const std::string dir = test::scratch_dir("cli_tokenize_llamacpp");
     const json gold = load_json(fixtures + "/tokenizer.json");

@@ -1,5 +1,5 @@
-// The llama.cpp goldens in ../shared/fixtures/llamacpp/ (an independent second check, see its
-// README): a tiny random E2B-structured GGUF, llama.cpp's intermediate tensors for one prompt, and
+// The llama.cpp goldens (tests/data/llamacpp, copied from ../shared/fixtures/llamacpp/: an
+// independent second check, see that folder's README): a tiny random E2B-structured GGUF, llama.cpp's intermediate tensors for one prompt, and
 // its top logits for five prompts plus 32 greedy steps.
 //
 // How close to expect (fixture README): ggml evaluates GELU through an f16 lookup table, so an exact
@@ -19,7 +19,8 @@
 namespace gd::test {
 namespace {
 
-std::string fixture(const std::string& name) { return shared_fixtures_dir() + "/llamacpp/" + name; }
+// Copied into the repository (tests/data/llamacpp) from ../shared/fixtures/llamacpp.
+std::string fixture(const std::string& name) { return data_dir() + "/llamacpp/" + name; }
 
 nlohmann::json read_json(const std::string& path) {
     std::ifstream f(path);
@@ -31,7 +32,6 @@ nlohmann::json read_json(const std::string& path) {
 constexpr double kLogitBound = 0.1;
 
 TEST(LlamaCppFixture, IntermediateTensorsAgree) {
-    if (!std::filesystem::exists(fixture("trace_tiny-e2b.json"))) GTEST_SKIP() << "no shared fixtures here";
     const auto trace = read_json(fixture("trace_tiny-e2b.json"));
     auto model = load_decoder(fixture("tiny-e2b.gguf"));
     const auto got = run_all(*model->decoder, trace.at("prompt_ids").get<std::vector<int32_t>>());
@@ -48,7 +48,6 @@ TEST(LlamaCppFixture, IntermediateTensorsAgree) {
 }
 
 TEST(LlamaCppFixture, TeacherForcedLogitsAndStableGreedyStepsAgree) {
-    if (!std::filesystem::exists(fixture("text_tiny-e2b.json"))) GTEST_SKIP() << "no shared fixtures here";
     const auto text = read_json(fixture("text_tiny-e2b.json"));
     auto model = load_decoder(fixture("tiny-e2b.gguf"));
     for (const auto& p : text.at("prompts")) {
