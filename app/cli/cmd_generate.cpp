@@ -12,10 +12,6 @@
 namespace gd::cli {
 
 namespace {
-std::string json_text(const std::string& s) {
-    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 nlohmann::json stats_json(const GenerationStats& s) {
     return {{"prompt_tokens", s.prompt_tokens},
             {"prefilled_tokens", s.prefilled_tokens},
@@ -87,7 +83,6 @@ int cmd_generate(const Args& args) {
                      static_cast<long long>(r.stats.generated_tokens), r.stats.generated_tokens_per_second(),
                      r.stats.time_to_first_token * 1000, finish_reason_name(r.finish));
     }
-    (void)json_text;
     return 0;
 }
 

@@ -83,20 +83,16 @@ const char* finish_reason_name(FinishReason r) {
     return "?";
 }
 
-float log_softmax_at(const float* logits, int64_t n, int32_t id) {
+double log_sum_exp(const float* logits, int64_t n) {
     const float mx = *std::max_element(logits, logits + n);
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
-    return static_cast<float>(static_cast<double>(logits[id]) - mx - std::log(sum));
+    return mx + std::log(sum);
 }
 
-std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k) {
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k, double lse) {
     k = static_cast<int>(std::min<int64_t>(std::max(k, 0), n));
     if (k == 0) return {};
-    const float mx = *std::max_element(logits, logits + n);
-    double sum = 0;
-    for (int64_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(logits[i]) - mx);
-    const double lse = mx + std::log(sum);
     std::vector<int32_t> idx(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = static_cast<int32_t>(i);
     std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) {

@@ -97,9 +97,10 @@ struct PositionScore {
     std::vector<std::pair<int32_t, float>> top;  // most likely next tokens after ids[0..i]
 };
 
-// Log-softmax of `logits` for `id`, and the k most likely ids with their log-probabilities.
-float log_softmax_at(const float* logits, int64_t n, int32_t id);
-std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k);
+// log Σ exp(logits): logprob(id) = logits[id] - log_sum_exp.
+double log_sum_exp(const float* logits, int64_t n);
+// The k most likely ids with their log-probabilities, given the row's log_sum_exp.
+std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k, double lse);
 
 class Session {
 public:

@@ -104,8 +104,9 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Gen
         recent.push_back(id);
         TokenEvent ev;
         ev.id = id;
-        ev.logprob = log_softmax_at(logits.data(), n_vocab, id);
-        ev.top = top_logprobs(logits.data(), n_vocab, o.top_logprobs);
+        const double lse = log_sum_exp(logits.data(), n_vocab);
+        ev.logprob = static_cast<float>(logits[static_cast<size_t>(id)] - lse);
+        ev.top = top_logprobs(logits.data(), n_vocab, o.top_logprobs, lse);
         if (!is_byte_token(tok, id)) {
             // Pieces decode independently once no byte run is open, so the text so far is final.
             const std::string full = tok.decode(r.ids);
@@ -159,7 +160,7 @@ std::vector<PositionScore> Session::score(const std::vector<int32_t>& ids, int t
     std::vector<PositionScore> out(ids.size());
     model_->decoder().forward(ids, cache, true,
                               [&](int64_t pos, const float* row, int64_t n) {
-                                  out[static_cast<size_t>(pos)].top = top_logprobs(row, n, top_k);
+                                  out[static_cast<size_t>(pos)].top = top_logprobs(row, n, top_k, log_sum_exp(row, n));
                               },
                               {}, &cancel_);
     return out;

@@ -22,14 +22,17 @@ void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache
     backend_.rope(q, d, inv_freq, pos0);
 
     if (!text_.is_kv_shared(layer)) {
-        Tensor k = backend_.alloc(T, nkv * d), v = backend_.alloc(T, nkv * d);
-        backend_.matmul(l.k, h, k);
+        Tensor k_raw = backend_.alloc(T, nkv * d);
+        backend_.matmul(l.k, h, k_raw);
+        // K=V full layers: V is the raw K projection itself, normalised without weight below.
+        Tensor v = k_raw;
         if (l.v.present()) {
+            v = backend_.alloc(T, nkv * d);
             backend_.matmul(l.v, h, v);
-        } else {
-            backend_.add(k, v, v);  // K=V layer: V starts as the raw K projection (v is zero here)
         }
-        backend_.rms_norm(k, &l.k_norm, d, eps_, k);
+        // K is normalised out of place when V shares its input, so V still sees the raw projection.
+        Tensor k = v.data == k_raw.data ? backend_.alloc(T, nkv * d) : k_raw;
+        backend_.rms_norm(k_raw, &l.k_norm, d, eps_, k);
         backend_.rope(k, d, inv_freq, pos0);
         backend_.rms_norm(v, nullptr, d, eps_, v);
         backend_.kv_store(cache.layer(layer), k, v, pos0);

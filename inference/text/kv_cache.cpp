@@ -23,7 +23,7 @@ KvCache::KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t
             if (ring < context) {
                 l.capacity = ring;
                 l.ring = true;
-                any_ring_ = true;
+                ring_capacity_ = ring;
             }
         }
         l.k = backend.alloc(l.capacity, l.kv_heads * l.head_dim);
@@ -34,10 +34,9 @@ KvCache::KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t
 
 bool KvCache::can_rewind_to(int64_t n) const {
     if (n < 0 || n > length_) return false;
-    if (!any_ring_ || n == 0) return true;
+    if (ring_capacity_ == 0 || n == 0) return true;
     // The ring holds positions [length - capacity, length); continuing at n needs [n - W + 1, n).
-    const int64_t capacity = window_ + max_chunk_ - 1;
-    return n - window_ + 1 >= length_ - capacity;
+    return n - window_ + 1 >= length_ - ring_capacity_;
 }
 
 }  // namespace gd

@@ -34,7 +34,7 @@ private:
     std::vector<KvLayer> layers_;
     std::vector<int64_t> source_;  // layer -> the layer whose cache it reads
     int64_t context_ = 0, max_chunk_ = 0, length_ = 0, window_ = 0;
-    bool any_ring_ = false;
+    int64_t ring_capacity_ = 0;  // slots of the sliding rings; 0 when no layer needs one
     uint64_t bytes_ = 0;
 };
 
