@@ -11,6 +11,7 @@ using Args = std::vector<std::string>;  // arguments after the subcommand name
 int cmd_inspect(const Args& args);
 int cmd_make_test_model(const Args& args);
 int cmd_devices(const Args& args);
+int cmd_models(const Args& args);
 int cmd_tokenize(const Args& args);
 int cmd_generate(const Args& args);
 int cmd_chat(const Args& args);

@@ -19,6 +19,7 @@ const Command kCommands[] = {
     {"inspect", gd::cli::cmd_inspect, "describe model files: variant, parameters, tensor types, memory"},
     {"make-test-model", gd::cli::cmd_make_test_model, "write a random model with the exact Gemma 4 structure"},
     {"devices", gd::cli::cmd_devices, "list the compute devices this machine has"},
+    {"models", gd::cli::cmd_models, "the Gemma 4 models already on this machine and whether they fit"},
     {"tokenize", gd::cli::cmd_tokenize, "the token ids of a text under a model's tokenizer"},
     {"generate", gd::cli::cmd_generate, "generate text from a prompt, a chat turn or token ids"},
     {"chat", gd::cli::cmd_chat, "an interactive chat in the terminal"},

@@ -199,7 +199,7 @@ std::string render_chat(const std::vector<ChatMessage>& messages, const ChatRend
     return out;
 }
 
-void ChatOutputParser::emit(Delta& d, const std::string& s) {
+void ChatOutputParser::route(Delta& d, const std::string& s) {
     if (s.empty()) return;
     if (mode_ == Mode::Thinking) d.thinking += s;
     else if (mode_ == Mode::ToolCall) tool_buf_ += s;
@@ -232,7 +232,7 @@ ChatOutputParser::Delta ChatOutputParser::feed(const std::string& piece) {
             if (p < best) best = p, hit = &mk;
         }
         if (hit) {
-            emit(d, pending_.substr(0, best));
+            route(d, pending_.substr(0, best));
             pending_.erase(0, best + std::char_traits<char>::length(hit->text));
             if (hit->from == Mode::ToolCall) {
                 // "call:NAME{args}"
@@ -267,7 +267,7 @@ ChatOutputParser::Delta ChatOutputParser::feed(const std::string& piece) {
                 break;
             }
         }
-        emit(d, pending_.substr(0, pending_.size() - keep));
+        route(d, pending_.substr(0, pending_.size() - keep));
         pending_.erase(0, pending_.size() - keep);
         return d;
     }
@@ -276,7 +276,7 @@ ChatOutputParser::Delta ChatOutputParser::feed(const std::string& piece) {
 ChatOutputParser::Delta ChatOutputParser::finish() {
     Delta d;
     if (mode_ == Mode::ChannelName) mode_ = Mode::Thinking;
-    emit(d, pending_);
+    route(d, pending_);
     pending_.clear();
     if (mode_ == Mode::ToolCall && !tool_buf_.empty()) {  // cut off mid-call: report it as text
         d.answer += "<|tool_call>" + tool_buf_;

@@ -62,7 +62,7 @@ public:
 
 private:
     enum class Mode { Answer, ChannelName, Thinking, ToolCall };
-    void emit(Delta& d, const std::string& s);
+    void route(Delta& d, const std::string& s);  // to thinking or answer by mode (not "emit": a Qt macro)
     Mode mode_ = Mode::Answer;
     std::string pending_;  // text not yet classified (may hold the start of a marker)
     std::string tool_buf_;

@@ -1,0 +1,40 @@
+#pragma once
+// Fetches a repository's complete file listing (all pages) from the hub.
+
+#include "download/download_messages.h"
+#include "download/hub_listing.h"
+
+#include <QObject>
+#include <QPointer>
+
+namespace gd::ui {
+
+class HubClient;
+class HubGet;
+
+class HubListingJob : public QObject {
+  Q_OBJECT
+ public:
+  HubListingJob(HubClient* client, const QString& repo, QObject* parent = nullptr);
+  ~HubListingJob() override;
+
+  void start();
+  void abort();
+  QString repo() const { return m_repo; }
+
+ signals:
+  void listed(const QList<gd::ui::HubFile>& files);
+  void failed(const gd::ui::HttpFailure& failure);
+
+ private:
+  void fetch(const QUrl& url);
+  void onFinished();
+
+  HubClient* m_client;
+  QString m_repo;
+  QPointer<HubGet> m_get;
+  QList<HubFile> m_files;
+  int m_pages = 0;
+};
+
+}  // namespace gd::ui

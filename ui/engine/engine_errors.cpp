@@ -1,0 +1,35 @@
+#include "engine/engine_errors.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <new>
+#include "common/error.h"
+
+namespace gd::ui {
+
+namespace {
+QString tr(const char* s) { return QCoreApplication::translate("EngineErrors", s); }
+}  // namespace
+
+QString describeLoadError(const std::exception& e, const QString& path) {
+    const QString name = QFileInfo(path).fileName();
+    const QString detail = QString::fromStdString(e.what());
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return tr("Not enough memory to load %1. Close other programs, or pick a smaller model or "
+                  "quantization (the model picker shows what fits).").arg(name);
+    if (dynamic_cast<const gd::FormatError*>(&e))
+        return tr("%1 is damaged or is not a model file (%2). Download it again, or pick another file.")
+            .arg(name, detail);
+    if (dynamic_cast<const gd::ModelError*>(&e))
+        return tr("%1 can't be used as a Gemma 4 model: %2").arg(name, detail);
+    return tr("Loading %1 failed: %2").arg(name, detail);
+}
+
+QString describeGenerationError(const std::exception& e) {
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return tr("Ran out of memory while answering. Shorten the conversation (start a new chat), "
+                  "lower the context length in Settings, or use a smaller model.");
+    return tr("The answer failed: %1").arg(QString::fromStdString(e.what()));
+}
+
+}  // namespace gd::ui

@@ -1,0 +1,227 @@
+#include "engine/engine_worker.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFileInfo>
+#include <thread>
+#include "common/error.h"
+#include "engine/chat_session.h"
+#include "engine/engine.h"
+#include "engine/engine_errors.h"
+#include "model/generation_defaults.h"
+#include "model/model_report.h"
+
+namespace gd::ui {
+
+namespace {
+
+constexpr qint64 kDeltaIntervalMs = 30;  // coalescing period of streamed text
+
+QString displayName(const QStringList& paths) {
+    if (paths.isEmpty()) return {};
+    QFileInfo fi(paths.front());
+    return fi.isDir() ? QFileInfo(QDir::cleanPath(fi.absoluteFilePath())).fileName() : fi.fileName();
+}
+
+std::vector<gd::ChatMessage> toMessages(const QList<ChatTurn>& turns) {
+    std::vector<gd::ChatMessage> out;
+    out.reserve(static_cast<size_t>(turns.size()));
+    for (const ChatTurn& t : turns) out.push_back(gd::ChatMessage::text(t.role.toStdString(), t.text.toStdString()));
+    return out;
+}
+
+bool startsWith(const QList<ChatTurn>& all, const QList<ChatTurn>& prefix) {
+    if (prefix.size() > all.size()) return false;
+    for (qsizetype i = 0; i < prefix.size(); ++i)
+        if (all[i].role != prefix[i].role || all[i].text != prefix[i].text) return false;
+    return true;
+}
+
+}  // namespace
+
+EngineWorker::EngineWorker() = default;
+EngineWorker::~EngineWorker() {
+    std::lock_guard lock(runningMutex_);
+    chat_.reset();
+}
+
+void EngineWorker::requestStop() {
+    stop_.store(true);
+    std::lock_guard lock(runningMutex_);
+    if (running_) running_->cancel();
+}
+
+void EngineWorker::load(const LoadRequest& request) {
+    unload();  // (the cancel flag was cleared by whoever queued this load: a cancel may precede it)
+    gd::LoadOptions options;
+    for (const QString& p : request.paths) options.paths.push_back(p.toStdString());
+    // Automatic: one thread per core but one, so the UI thread always finds a free core (the CPU
+    // backend's workers spin between ops; on a 2-core laptop they would otherwise starve the UI).
+    const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const int threads = request.threads > 0 ? request.threads : std::max(1, cores - 1);
+    options.threads = threads;
+    options.context = request.context;
+    try {
+        auto model = gd::Model::load(options, [this](double fraction, const std::string& stage) {
+            emit loadProgress(fraction, QString::fromStdString(stage));
+            return !cancelLoad_.load();
+        });
+        const gd::ModelReport report = gd::make_report(model->files());
+        const gd::GenerationDefaults defaults = gd::read_generation_defaults(model->files());
+        ModelInfo info;
+        info.name = displayName(request.paths);
+        info.variant = QString::fromStdString(report.variant);
+        info.quantization = QString::fromStdString(report.weight_type);
+        info.device = tr("CPU, %n thread(s)", nullptr, threads);
+        info.maxContext = model->config().text.max_position_embeddings;
+        info.context = std::min<qint64>(request.context, info.maxContext);
+        info.vision = report.has_vision;
+        info.audio = report.has_audio;
+        info.loadSeconds = model->load_seconds();
+        info.defaults.temperature = defaults.temperature;
+        info.defaults.topK = defaults.top_k;
+        info.defaults.topP = defaults.top_p;
+        info.defaults.minP = defaults.min_p;
+        info.defaultsSource = QString::fromStdString(defaults.source);
+        model_ = std::move(model);
+        emit loaded(info);
+    } catch (const gd::Cancelled&) {
+        emit loadFailed(tr("Loading was cancelled."), true);
+    } catch (const std::exception& e) {
+        emit loadFailed(describeLoadError(e, request.paths.value(0)), false);
+    }
+}
+
+void EngineWorker::unload() {
+    {
+        std::lock_guard lock(runningMutex_);
+        chat_.reset();
+    }
+    sessionTurns_.clear();
+    const bool had = model_ != nullptr;
+    model_.reset();
+    if (had) emit unloaded();
+}
+
+void EngineWorker::prepareConversation(const GenerateRequest& request) {
+    const bool extends = chat_ && request.system == sessionSystem_ && request.thinking == sessionThinking_ &&
+                         startsWith(request.turns, sessionTurns_);
+    if (!extends) {
+        gd::ChatOptions options;
+        options.system = request.system.toStdString();
+        options.thinking = request.thinking;
+        if (!chat_) {
+            std::lock_guard lock(runningMutex_);
+            chat_ = std::make_unique<gd::ChatSession>(model_, options);
+        } else {
+            chat_->options().system = options.system;
+            chat_->options().thinking = options.thinking;
+            chat_->clear();  // the session's cache stays: the longest cached prefix is reused
+        }
+        sessionTurns_.clear();
+        sessionSystem_ = request.system;
+        sessionThinking_ = request.thinking;
+    }
+    const QList<ChatTurn> fresh = request.turns.mid(sessionTurns_.size());
+    for (const gd::ChatMessage& m : toMessages(fresh)) chat_->add(m);
+    sessionTurns_ = request.turns;
+}
+
+void EngineWorker::generate(const GenerateRequest& request) {
+    stop_.store(false);
+    if (!model_) {
+        emit failed(request.id, tr("No model is loaded. Pick one in the model picker first."));
+        return;
+    }
+    GenerationSummary summary;
+    QString pendingAnswer, pendingThinking;
+    QElapsedTimer sinceDelta;
+    sinceDelta.start();
+    auto flush = [&] {
+        if (pendingAnswer.isEmpty() && pendingThinking.isEmpty()) return;
+        emit delta(request.id, pendingAnswer, pendingThinking);
+        pendingAnswer.clear();
+        pendingThinking.clear();
+        sinceDelta.restart();
+    };
+    try {
+        prepareConversation(request);
+        gd::ChatOptions& options = chat_->options();
+        options.generate.max_tokens = request.maxTokens;
+        options.generate.sampling.temperature = float(request.sampling.temperature);
+        options.generate.sampling.top_k = request.sampling.topK;
+        options.generate.sampling.top_p = float(request.sampling.topP);
+        options.generate.sampling.min_p = float(request.sampling.minP);
+        options.generate.sampling.seed = request.sampling.seed ? request.sampling.seed
+                                                               : quint64(QDateTime::currentMSecsSinceEpoch());
+        {
+            std::lock_guard lock(runningMutex_);
+            running_ = chat_.get();
+        }
+        // Bytes of a UTF-8 character split across deltas wait here until the character is whole.
+        std::string answerBytes, thinkingBytes;
+        auto takeUtf8 = [](std::string& bytes) {
+            size_t cut = bytes.size();
+            // Step back over an incomplete trailing sequence (at most 3 continuation bytes).
+            for (size_t back = 1; back <= 4 && back <= bytes.size(); ++back) {
+                const unsigned char c = static_cast<unsigned char>(bytes[bytes.size() - back]);
+                if ((c & 0xC0) == 0x80) continue;
+                const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+                if (need > back) cut = bytes.size() - back;
+                break;
+            }
+            QString s = QString::fromUtf8(bytes.data(), qsizetype(cut));
+            bytes.erase(0, cut);
+            return s;
+        };
+        const gd::ChatReply reply = chat_->reply([&](const gd::ChatOutputParser::Delta& d) {
+            answerBytes += d.answer;
+            thinkingBytes += d.thinking;
+            pendingAnswer += takeUtf8(answerBytes);
+            pendingThinking += takeUtf8(thinkingBytes);
+            if (sinceDelta.elapsed() >= kDeltaIntervalMs) flush();
+            return !stop_.load();
+        });
+        {
+            std::lock_guard lock(runningMutex_);
+            running_ = nullptr;
+        }
+        pendingAnswer += QString::fromUtf8(answerBytes.data(), qsizetype(answerBytes.size()));
+        pendingThinking += QString::fromUtf8(thinkingBytes.data(), qsizetype(thinkingBytes.size()));
+        flush();
+        sessionTurns_.append(ChatTurn{QStringLiteral("assistant"), QString::fromStdString(reply.answer)});
+        const gd::GenerationStats& st = reply.result.stats;
+        summary.finishReason = QString::fromLatin1(gd::finish_reason_name(reply.result.finish));
+        summary.promptTokens = st.prompt_tokens;
+        summary.prefilledTokens = st.prefilled_tokens;
+        summary.generatedTokens = st.generated_tokens;
+        summary.tokensPerSecond = st.generated_tokens_per_second();
+        summary.promptTokensPerSecond = st.prompt_tokens_per_second();
+        summary.timeToFirstToken = st.time_to_first_token;
+        summary.contextUsed = qint64(chat_->session().history().size());
+        summary.contextSize = chat_->session().context();
+        summary.peakRssBytes = st.peak_rss_bytes;
+        emit finished(request.id, summary);
+    } catch (const std::exception& e) {
+        {
+            std::lock_guard lock(runningMutex_);
+            running_ = nullptr;
+        }
+        flush();
+        // The conversation state is unknown after a failure: rebuild it on the next request.
+        sessionTurns_.clear();
+        sessionSystem_.clear();
+        {
+            std::lock_guard lock(runningMutex_);
+            chat_.reset();
+        }
+        if (dynamic_cast<const gd::Cancelled*>(&e)) {
+            summary.finishReason = QStringLiteral("stopped");
+            emit finished(request.id, summary);
+        } else {
+            emit failed(request.id, describeGenerationError(e));
+        }
+    }
+}
+
+}  // namespace gd::ui

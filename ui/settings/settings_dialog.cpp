@@ -1,0 +1,161 @@
+#include "settings/settings_dialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QVBoxLayout>
+#include <thread>
+#include "backend/device_query.h"
+#include "settings/app_settings.h"
+
+namespace gd::ui {
+
+namespace {
+template <typename W>
+W* named(W* w, const char* objectName, const QString& accessible) {
+    w->setObjectName(QString::fromLatin1(objectName));
+    w->setAccessibleName(accessible);
+    return w;
+}
+}  // namespace
+
+SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelInfo>& model, QWidget* parent)
+    : QDialog(parent), settings_(settings), model_(model) {
+    setObjectName(QStringLiteral("settingsDialog"));
+    setWindowTitle(tr("Settings"));
+    auto* col = new QVBoxLayout(this);
+
+    auto* chat = new QGroupBox(tr("Conversation"), this);
+    auto* cf = new QFormLayout(chat);
+    system_ = named(new QPlainTextEdit(chat), "systemPromptEdit", tr("System prompt"));
+    system_->setPlaceholderText(tr("Optional instructions the model follows in every chat"));
+    system_->setFixedHeight(90);
+    cf->addRow(tr("System prompt"), system_);
+    thinking_ = named(new QCheckBox(tr("Let the model think before answering"), chat), "thinkingCheck", tr("Thinking"));
+    cf->addRow(tr("Thinking"), thinking_);
+    maxTokens_ = named(new QSpinBox(chat), "maxTokensSpin", tr("Longest answer in tokens"));
+    maxTokens_->setRange(16, 262144);
+    maxTokens_->setSingleStep(256);
+    cf->addRow(tr("Longest answer"), maxTokens_);
+    col->addWidget(chat);
+
+    auto* sampling = new QGroupBox(tr("Sampling"), this);
+    auto* sf = new QFormLayout(sampling);
+    temperature_ = named(new QDoubleSpinBox(sampling), "temperatureSpin", tr("Temperature"));
+    temperature_->setRange(0.0, 5.0);
+    temperature_->setSingleStep(0.05);
+    temperature_->setToolTip(tr("0 always picks the most likely token"));
+    sf->addRow(tr("Temperature"), temperature_);
+    topK_ = named(new QSpinBox(sampling), "topKSpin", tr("Top K"));
+    topK_->setRange(0, 1 << 20);
+    topK_->setSpecialValueText(tr("off"));
+    sf->addRow(tr("Top K"), topK_);
+    topP_ = named(new QDoubleSpinBox(sampling), "topPSpin", tr("Top P"));
+    topP_->setRange(0.0, 1.0);
+    topP_->setSingleStep(0.01);
+    sf->addRow(tr("Top P"), topP_);
+    minP_ = named(new QDoubleSpinBox(sampling), "minPSpin", tr("Min P"));
+    minP_->setRange(0.0, 1.0);
+    minP_->setSingleStep(0.01);
+    sf->addRow(tr("Min P"), minP_);
+    seed_ = named(new QSpinBox(sampling), "seedSpin", tr("Seed"));
+    seed_->setRange(0, INT_MAX);
+    seed_->setSpecialValueText(tr("random"));
+    sf->addRow(tr("Seed"), seed_);
+    defaultsNote_ = new QLabel(sampling);
+    defaultsNote_->setObjectName(QStringLiteral("defaultsNote"));
+    defaultsNote_->setWordWrap(true);
+    auto* reset = named(new QPushButton(tr("Use the model's defaults"), sampling), "resetSamplingButton",
+                        tr("Use the model's sampling defaults"));
+    sf->addRow(defaultsNote_);
+    sf->addRow(reset);
+    col->addWidget(sampling);
+    connect(reset, &QPushButton::clicked, this, [this] { showSampling(modelDefaults()); });
+
+    auto* engine = new QGroupBox(tr("Engine"), this);
+    auto* ef = new QFormLayout(engine);
+    context_ = named(new QSpinBox(engine), "contextSpin", tr("Context length in tokens"));
+    context_->setRange(256, model_ && model_->maxContext > 0 ? int(qMin<qint64>(model_->maxContext, 262144)) : 262144);
+    context_->setSingleStep(1024);
+    context_->setToolTip(tr("How much of a conversation the model sees. Longer needs more memory."));
+    ef->addRow(tr("Context length"), context_);
+    threads_ = named(new QSpinBox(engine), "threadsSpin", tr("CPU threads"));
+    threads_->setRange(0, 1024);
+    threads_->setSpecialValueText(tr("automatic (%1)").arg(std::max(1, int(std::thread::hardware_concurrency()) - 1)));
+    ef->addRow(tr("CPU threads"), threads_);
+    device_ = named(new QComboBox(engine), "deviceCombo", tr("Device"));
+    device_->addItem(tr("Automatic"), QStringLiteral("auto"));
+    device_->addItem(tr("CPU"), QStringLiteral("cpu"));
+    const gd::DeviceReport gpus = gd::query_cuda_devices();
+    for (const gd::GpuInfo& g : gpus.gpus) {
+        device_->addItem(tr("GPU %1: %2 (%3 GB) — not supported by this build yet")
+                             .arg(g.index).arg(QString::fromStdString(g.name))
+                             .arg(double(g.total_bytes) / 1e9, 0, 'f', 1),
+                         QStringLiteral("cuda:%1").arg(g.index));
+        // The CUDA backend arrives in a later release: shown so the user sees what was detected.
+        auto* items = qobject_cast<QStandardItemModel*>(device_->model());
+        if (items) items->item(device_->count() - 1)->setEnabled(false);
+    }
+    ef->addRow(tr("Device"), device_);
+    col->addWidget(engine);
+
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    buttons->setObjectName(QStringLiteral("settingsButtons"));
+    col->addWidget(buttons);
+    connect(buttons, &QDialogButtonBox::accepted, this, &SettingsDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &SettingsDialog::reject);
+
+    system_->setPlainText(settings_.systemPrompt());
+    thinking_->setChecked(settings_.thinking());
+    maxTokens_->setValue(int(qMin<qint64>(settings_.maxAnswerTokens(), maxTokens_->maximum())));
+    showSampling(settings_.sampling(modelDefaults()));
+    context_->setValue(int(qMin<qint64>(settings_.contextLength(), context_->maximum())));
+    threads_->setValue(settings_.threads());
+    const int d = device_->findData(settings_.device());
+    device_->setCurrentIndex(d >= 0 ? d : 0);
+    defaultsNote_->setText(model_ ? tr("Defaults of %1 (from %2): temperature %3, top K %4, top P %5.")
+                                        .arg(model_->name, model_->defaultsSource)
+                                        .arg(model_->defaults.temperature).arg(model_->defaults.topK)
+                                        .arg(model_->defaults.topP)
+                                  : tr("Load a model to see its recommended defaults."));
+}
+
+SamplingSettings SettingsDialog::modelDefaults() const { return model_ ? model_->defaults : SamplingSettings{}; }
+
+void SettingsDialog::showSampling(const SamplingSettings& s) {
+    temperature_->setValue(s.temperature);
+    topK_->setValue(s.topK);
+    topP_->setValue(s.topP);
+    minP_->setValue(s.minP);
+    seed_->setValue(int(qMin<quint64>(s.seed, INT_MAX)));
+}
+
+void SettingsDialog::accept() {
+    reloadNeeded_ = context_->value() != settings_.contextLength() || threads_->value() != settings_.threads() ||
+                    device_->currentData().toString() != settings_.device();
+    settings_.setSystemPrompt(system_->toPlainText());
+    settings_.setThinking(thinking_->isChecked());
+    settings_.setMaxAnswerTokens(maxTokens_->value());
+    SamplingSettings s;
+    s.temperature = temperature_->value();
+    s.topK = topK_->value();
+    s.topP = topP_->value();
+    s.minP = minP_->value();
+    s.seed = quint64(seed_->value());
+    settings_.setSampling(s, modelDefaults());
+    settings_.setContextLength(context_->value());
+    settings_.setThreads(threads_->value());
+    settings_.setDevice(device_->currentData().toString());
+    settings_.sync();
+    QDialog::accept();
+}
+
+}  // namespace gd::ui

@@ -1,0 +1,629 @@
+#include "window/main_window.h"
+
+#include <QAction>
+#include <QCloseEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QJsonObject>
+#include <QKeySequence>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMenu>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QFileInfo>
+#include <QLocale>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QShortcut>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTextDocumentFragment>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include "chat/chat_view.h"
+#include "chat/composer.h"
+#include "chat/message_widget.h"
+#include "engine/engine_controller.h"
+#include "history/chat_store.h"
+#include "models/model_list_model.h"
+#include "models/model_picker_dialog.h"
+#include "settings/app_settings.h"
+#include "settings/settings_dialog.h"
+
+namespace gd::ui {
+
+namespace {
+
+constexpr int kConversationIdRole = Qt::UserRole;
+constexpr int kMessageIdRole = Qt::UserRole + 1;
+
+QString titleFrom(const QString& text) {
+    QString t = text.simplified();
+    if (t.size() > 48) t = t.left(45).trimmed() + QStringLiteral("…");
+    return t.isEmpty() ? QObject::tr("New chat") : t;
+}
+
+QString finishNote(const QString& reason) {
+    if (reason == QLatin1String("stopped") || reason == QLatin1String("cancelled")) return QObject::tr("stopped");
+    if (reason == QLatin1String("length")) return QObject::tr("cut at the answer length limit");
+    if (reason == QLatin1String("context_full")) return QObject::tr("the conversation filled the context");
+    return {};
+}
+
+QString detailsFor(const GenerationSummary& s) {
+    return QObject::tr("%1 tokens · %2 tokens/s · first token after %3 s")
+        .arg(s.generatedTokens)
+        .arg(s.tokensPerSecond, 0, 'f', 1)
+        .arg(s.timeToFirstToken, 0, 'f', 2);
+}
+
+QJsonObject summaryToJson(const GenerationSummary& s) {
+    return QJsonObject{{"finish_reason", s.finishReason},
+                       {"prompt_tokens", s.promptTokens},
+                       {"generated_tokens", s.generatedTokens},
+                       {"tokens_per_second", s.tokensPerSecond},
+                       {"time_to_first_token", s.timeToFirstToken}};
+}
+
+QToolButton* headerButton(QWidget* parent, const char* name, const QString& text, const QString& accessible) {
+    auto* b = new QToolButton(parent);
+    b->setObjectName(QString::fromLatin1(name));
+    b->setText(text);
+    b->setAccessibleName(accessible);
+    b->setToolTip(accessible);
+    b->setAutoRaise(true);
+    return b;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(ChatStore& store, AppSettings& settings, EngineController& engine,
+                       const QString& historyError, QWidget* parent)
+    : QMainWindow(parent), store_(store), settings_(settings), engine_(engine) {
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowTitle(tr("Gemma Desk"));
+    resize(1180, 780);
+    buildUi();
+    buildShortcuts();
+
+    saveTimer_ = new QTimer(this);
+    saveTimer_->setInterval(kSaveIntervalMs);
+    connect(saveTimer_, &QTimer::timeout, this, [this] { saveStreaming(false); });
+
+    connect(&engine_, &EngineController::loadProgress, this, [this](double f, const QString& stage) {
+        loadProgress_->setValue(int(f * 1000));
+        loadLabel_->setText(tr("Loading %1 (%2)…").arg(modelButton_->text(), stage));
+    });
+    connect(&engine_, &EngineController::loaded, this, &MainWindow::onLoaded);
+    connect(&engine_, &EngineController::loadFailed, this, &MainWindow::onLoadFailed);
+    connect(&engine_, &EngineController::delta, this, &MainWindow::onDelta);
+    connect(&engine_, &EngineController::finished, this, &MainWindow::onFinished);
+    connect(&engine_, &EngineController::failed, this, &MainWindow::onFailed);
+    connect(&engine_, &EngineController::busyChanged, this, &MainWindow::updateComposerState);
+
+    const QByteArray geometry = settings_.windowState(QStringLiteral("geometry"));
+    if (!geometry.isEmpty()) restoreGeometry(geometry);
+
+    refreshConversationList();
+    newConversation();
+    updateComposerState();
+    updateStatus();
+    if (!historyError.isEmpty())
+        showError(tr("Chat history is unavailable: %1 Chats in this session will not be saved.").arg(historyError));
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildUi() {
+    auto* splitter = new QSplitter(this);
+    splitter->setObjectName(QStringLiteral("mainSplitter"));
+    splitter->setChildrenCollapsible(false);
+
+    // --- sidebar: conversations and search ---
+    auto* sidebar = new QWidget(splitter);
+    sidebar->setObjectName(QStringLiteral("sidebar"));
+    auto* side = new QVBoxLayout(sidebar);
+    side->setContentsMargins(10, 12, 10, 10);
+    side->setSpacing(8);
+    auto* newChat = new QPushButton(tr("New chat"), sidebar);
+    newChat->setObjectName(QStringLiteral("newChatButton"));
+    newChat->setAccessibleName(tr("Start a new chat"));
+    newChat->setToolTip(tr("New chat (Ctrl+N)"));
+    side->addWidget(newChat);
+    search_ = new QLineEdit(sidebar);
+    search_->setObjectName(QStringLiteral("searchField"));
+    search_->setAccessibleName(tr("Search all chats"));
+    search_->setPlaceholderText(tr("Search all chats (Ctrl+F)"));
+    search_->setClearButtonEnabled(true);
+    side->addWidget(search_);
+    conversations_ = new QListWidget(sidebar);
+    conversations_->setObjectName(QStringLiteral("conversationList"));
+    conversations_->setAccessibleName(tr("Chats"));
+    conversations_->setContextMenuPolicy(Qt::CustomContextMenu);
+    conversations_->setWordWrap(true);
+    conversations_->setTextElideMode(Qt::ElideRight);
+    side->addWidget(conversations_, 1);
+    auto* listActions = new QHBoxLayout;
+    auto* rename = headerButton(sidebar, "renameChatButton", tr("Rename"), tr("Rename the chat"));
+    auto* remove = headerButton(sidebar, "deleteChatButton", tr("Delete"), tr("Delete the chat"));
+    auto* exportButton = headerButton(sidebar, "exportChatButton", tr("Export"), tr("Export the chat"));
+    exportButton->setPopupMode(QToolButton::InstantPopup);
+    auto* exportMenu = new QMenu(exportButton);
+    exportMenu->setObjectName(QStringLiteral("exportMenu"));
+    exportMenu->addAction(tr("As Markdown…"), this, [this] { exportCurrent(QStringLiteral("md")); });
+    exportMenu->addAction(tr("As JSON…"), this, [this] { exportCurrent(QStringLiteral("json")); });
+    exportButton->setMenu(exportMenu);
+    listActions->addWidget(rename);
+    listActions->addWidget(remove);
+    listActions->addStretch(1);
+    listActions->addWidget(exportButton);
+    side->addLayout(listActions);
+    splitter->addWidget(sidebar);
+
+    // --- main area: header, load progress, errors, chat, composer ---
+    auto* main = new QWidget(splitter);
+    main->setObjectName(QStringLiteral("mainArea"));
+    auto* col = new QVBoxLayout(main);
+    col->setContentsMargins(0, 0, 0, 0);
+    col->setSpacing(0);
+
+    auto* header = new QWidget(main);
+    header->setObjectName(QStringLiteral("headerBar"));
+    auto* hl = new QHBoxLayout(header);
+    hl->setContentsMargins(16, 8, 12, 8);
+    modelButton_ = new QPushButton(tr("Choose a model"), header);
+    modelButton_->setObjectName(QStringLiteral("modelButton"));
+    modelButton_->setAccessibleName(tr("Choose a model"));
+    modelButton_->setToolTip(tr("Choose a model (Ctrl+O)"));
+    hl->addWidget(modelButton_);
+    hl->addStretch(1);
+    auto* settingsButton = headerButton(header, "settingsButton", tr("Settings"), tr("Settings"));
+    hl->addWidget(settingsButton);
+    col->addWidget(header);
+
+    loadPanel_ = new QWidget(main);
+    loadPanel_->setObjectName(QStringLiteral("loadPanel"));
+    auto* ll = new QHBoxLayout(loadPanel_);
+    ll->setContentsMargins(16, 6, 12, 6);
+    loadLabel_ = new QLabel(loadPanel_);
+    loadLabel_->setObjectName(QStringLiteral("loadLabel"));
+    loadProgress_ = new QProgressBar(loadPanel_);
+    loadProgress_->setObjectName(QStringLiteral("loadProgress"));
+    loadProgress_->setAccessibleName(tr("Model loading progress"));
+    loadProgress_->setRange(0, 1000);
+    loadProgress_->setTextVisible(false);
+    auto* cancelLoad = new QPushButton(tr("Cancel"), loadPanel_);
+    cancelLoad->setObjectName(QStringLiteral("cancelLoadButton"));
+    cancelLoad->setAccessibleName(tr("Cancel loading the model"));
+    ll->addWidget(loadLabel_);
+    ll->addWidget(loadProgress_, 1);
+    ll->addWidget(cancelLoad);
+    loadPanel_->hide();
+    col->addWidget(loadPanel_);
+
+    errorBanner_ = new QWidget(main);
+    errorBanner_->setObjectName(QStringLiteral("errorBanner"));
+    auto* el = new QHBoxLayout(errorBanner_);
+    el->setContentsMargins(16, 8, 8, 8);
+    errorText_ = new QLabel(errorBanner_);
+    errorText_->setObjectName(QStringLiteral("errorText"));
+    errorText_->setWordWrap(true);
+    errorText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* dismiss = headerButton(errorBanner_, "dismissErrorButton", tr("Dismiss"), tr("Dismiss the message"));
+    el->addWidget(errorText_, 1);
+    el->addWidget(dismiss);
+    errorBanner_->hide();
+    col->addWidget(errorBanner_);
+
+    chatView_ = new ChatView(main);
+    col->addWidget(chatView_, 1);
+    composer_ = new Composer(main);
+    col->addWidget(composer_);
+    splitter->addWidget(main);
+    splitter->setStretchFactor(0, 0);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({260, 920});
+    setCentralWidget(splitter);
+
+    // --- status bar ---
+    auto addStatus = [this](const char* name, const QString& accessible) {
+        auto* l = new QLabel(this);
+        l->setObjectName(QString::fromLatin1(name));
+        l->setAccessibleName(accessible);
+        statusBar()->addPermanentWidget(l);
+        return l;
+    };
+    statusModel_ = addStatus("statusModel", tr("Model"));
+    statusDevice_ = addStatus("statusDevice", tr("Device"));
+    statusSpeed_ = addStatus("statusSpeed", tr("Speed"));
+    statusTtft_ = addStatus("statusTtft", tr("Time to first token"));
+    statusContext_ = addStatus("statusContext", tr("Context used"));
+
+    connect(newChat, &QPushButton::clicked, this, &MainWindow::newConversation);
+    connect(search_, &QLineEdit::textChanged, this, &MainWindow::showSearchResults);
+    connect(conversations_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) {
+        const qint64 id = item->data(kConversationIdRole).toLongLong();
+        openConversation(id);
+        const qint64 message = item->data(kMessageIdRole).toLongLong();
+        if (MessageWidget* w = message ? chatView_->findMessage(message) : nullptr)
+            QTimer::singleShot(0, chatView_, [v = chatView_, w] { v->ensureWidgetVisible(w); });
+    });
+    connect(conversations_, &QListWidget::itemClicked, conversations_, &QListWidget::itemActivated);
+    connect(conversations_, &QListWidget::customContextMenuRequested, this, [this, exportMenu](const QPoint& pos) {
+        if (!conversations_->itemAt(pos)) return;
+        QMenu menu(this);
+        menu.addAction(tr("Rename…"), this, &MainWindow::renameCurrent);
+        menu.addAction(tr("Delete…"), this, &MainWindow::deleteCurrent);
+        menu.addMenu(exportMenu)->setText(tr("Export"));
+        menu.exec(conversations_->viewport()->mapToGlobal(pos));
+    });
+    connect(rename, &QToolButton::clicked, this, &MainWindow::renameCurrent);
+    connect(remove, &QToolButton::clicked, this, &MainWindow::deleteCurrent);
+    connect(modelButton_, &QPushButton::clicked, this, &MainWindow::openModelPicker);
+    connect(settingsButton, &QToolButton::clicked, this, &MainWindow::openSettings);
+    connect(cancelLoad, &QPushButton::clicked, &engine_, &EngineController::cancelLoad);
+    connect(dismiss, &QToolButton::clicked, errorBanner_, &QWidget::hide);
+    connect(composer_, &Composer::sendRequested, this, &MainWindow::sendMessage);
+    connect(composer_, &Composer::stopRequested, this, &MainWindow::stopAnswer);
+    connect(chatView_, &ChatView::editRequested, this, [this](qint64 id) {
+        if (MessageWidget* w = chatView_->findMessage(id)) composer_->beginEdit(id, w->text());
+    });
+    connect(chatView_, &ChatView::regenerateRequested, this, [this](qint64) { regenerate(); });
+}
+
+void MainWindow::buildShortcuts() {
+    auto add = [this](const QKeySequence& keys, auto slot) {
+        auto* s = new QShortcut(keys, this);
+        s->setContext(Qt::WindowShortcut);
+        connect(s, &QShortcut::activated, this, slot);
+    };
+    add(QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { if (!composer_->text().trimmed().isEmpty()) sendMessage(composer_->text().trimmed()); });
+    add(QKeySequence(Qt::Key_Escape), [this] { if (engine_.isGenerating()) stopAnswer(); });
+    add(QKeySequence(Qt::CTRL | Qt::Key_Period), [this] { stopAnswer(); });
+    add(QKeySequence::New, [this] { newConversation(); });
+    add(QKeySequence::Find, [this] { search_->setFocus(); search_->selectAll(); });
+    add(QKeySequence::Open, [this] { openModelPicker(); });
+    add(QKeySequence(Qt::CTRL | Qt::Key_Comma), [this] { openSettings(); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations
+
+void MainWindow::refreshConversationList() {
+    if (!search_->text().trimmed().isEmpty()) {
+        showSearchResults(search_->text());
+        return;
+    }
+    const QSignalBlocker block(conversations_);
+    conversations_->clear();
+    for (const ConversationSummary& c : store_.conversations()) {
+        auto* item = new QListWidgetItem(c.title.isEmpty() ? tr("Untitled chat") : c.title, conversations_);
+        item->setData(kConversationIdRole, c.id);
+        item->setToolTip(tr("%1 · %n message(s)", nullptr, c.messageCount).arg(QLocale().toString(c.updated.toLocalTime(), QLocale::ShortFormat)));
+        if (c.id == conversation_) conversations_->setCurrentItem(item);
+    }
+}
+
+void MainWindow::showSearchResults(const QString& query) {
+    if (query.trimmed().isEmpty()) {
+        search_->blockSignals(true);
+        search_->clear();
+        search_->blockSignals(false);
+        refreshConversationList();
+        return;
+    }
+    const QSignalBlocker block(conversations_);
+    conversations_->clear();
+    const QList<SearchHit> hits = store_.search(query);
+    for (const SearchHit& h : hits) {
+        // The store marks matches with <b> in HTML-escaped text; the list shows plain text.
+        const QString snippet = QTextDocumentFragment::fromHtml(h.snippet).toPlainText();
+        auto* item = new QListWidgetItem(QStringLiteral("%1\n%2").arg(h.title, snippet.simplified()), conversations_);
+        item->setData(kConversationIdRole, h.conversationId);
+        item->setData(kMessageIdRole, h.messageId);
+    }
+    if (hits.isEmpty()) {
+        auto* none = new QListWidgetItem(tr("No chat mentions “%1”.").arg(query.trimmed()), conversations_);
+        none->setFlags(Qt::NoItemFlags);
+    }
+}
+
+void MainWindow::newConversation() {
+    conversation_ = 0;
+    composer_->cancelEdit();
+    chatView_->clear();
+    chatView_->setWelcome(tr("Gemma Desk"),
+                          engine_.model() ? tr("Ask %1 anything. Everything stays on this computer.").arg(engine_.model()->name)
+                                          : tr("Choose a model to start: **Ctrl+O** opens the model picker, which finds the "
+                                               "Gemma 4 files already on this computer or downloads one."));
+    conversations_->clearSelection();
+    updateComposerState();
+    composer_->input()->setFocus();
+}
+
+void MainWindow::openConversation(qint64 id) {
+    if (id == conversation_ && !chatView_->messages().isEmpty()) return;
+    showConversation(id);
+}
+
+void MainWindow::showConversation(qint64 id) {
+    conversation_ = id;
+    composer_->cancelEdit();
+    chatView_->clear();
+    for (const StoredMessage& m : store_.messages(id)) {
+        if (m.role == QLatin1String("system")) continue;
+        MessageWidget* w = chatView_->appendMessage(m.id, m.role, m.text, m.thinking);
+        if (m.id == streamingMessage_) {
+            w->setText(streamText_);
+            w->setThinking(streamThinking_);
+            w->setStatus(tr("writing…"));
+        } else if (!m.complete) {
+            w->setStatus(tr("interrupted"));
+        } else {
+            const QString note = finishNote(m.meta.value(QStringLiteral("finish_reason")).toString());
+            w->setStatus(note);
+        }
+    }
+    chatView_->updateActions(engine_.isGenerating());
+    updateComposerState();
+}
+
+void MainWindow::renameCurrent() {
+    const qint64 id = conversation_;
+    if (!id) return;
+    const auto c = store_.conversation(id);
+    bool ok = false;
+    const QString title = QInputDialog::getText(this, tr("Rename chat"), tr("Name"), QLineEdit::Normal,
+                                                c ? c->title : QString(), &ok);
+    if (!ok || title.trimmed().isEmpty()) return;
+    store_.renameConversation(id, title.trimmed());
+    refreshConversationList();
+}
+
+void MainWindow::deleteCurrent() {
+    const qint64 id = conversation_;
+    if (!id) return;
+    if (QMessageBox::question(this, tr("Delete chat"), tr("Delete this chat and all its messages?")) != QMessageBox::Yes)
+        return;
+    if (id == streamingConversation_) stopAnswer();
+    store_.deleteConversation(id);
+    newConversation();
+    refreshConversationList();
+}
+
+void MainWindow::exportCurrent(const QString& format) {
+    if (!conversation_) return;
+    const auto c = store_.conversation(conversation_);
+    const QString suggested = (c ? c->title : tr("chat")).left(60).replace(QLatin1Char('/'), QLatin1Char('-')) + QLatin1Char('.') + format;
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export chat"), suggested,
+                                                      format == QLatin1String("md") ? tr("Markdown (*.md)") : tr("JSON (*.json)"));
+    if (path.isEmpty()) return;
+    QFile f(path);
+    const QByteArray bytes = format == QLatin1String("md") ? store_.exportMarkdown(conversation_).toUtf8()
+                                                           : store_.exportJson(conversation_);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) || f.write(bytes) != bytes.size())
+        showError(tr("Could not write %1: %2").arg(path, f.errorString()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models and settings
+
+void MainWindow::loadModel(const QStringList& paths) {
+    if (paths.isEmpty()) return;
+    if (engine_.isGenerating()) stopAnswer();
+    errorBanner_->hide();
+    LoadRequest request;
+    request.paths = paths;
+    request.threads = settings_.threads();
+    request.context = settings_.contextLength();
+    modelButton_->setText(QFileInfo(paths.front()).fileName());
+    loadProgress_->setValue(0);
+    loadLabel_->setText(tr("Loading %1…").arg(modelButton_->text()));
+    loadPanel_->show();
+    engine_.load(request);
+    updateComposerState();
+    updateStatus();
+}
+
+void MainWindow::onLoaded(const ModelInfo& info) {
+    loadPanel_->hide();
+    modelButton_->setText(info.name);
+    modelButton_->setToolTip(tr("%1 · %2 · %3 — choose another model (Ctrl+O)").arg(info.name, info.variant, info.quantization));
+    settings_.setLastModelPaths(engine_.lastLoadRequest().paths);
+    if (chatView_->messages().isEmpty())
+        chatView_->setWelcome(tr("Gemma Desk"), tr("Ask %1 anything. Everything stays on this computer.").arg(info.name));
+    updateComposerState();
+    updateStatus();
+}
+
+void MainWindow::onLoadFailed(const QString& message, bool cancelled) {
+    loadPanel_->hide();
+    modelButton_->setText(tr("Choose a model"));
+    if (!cancelled) showError(message);
+    else statusBar()->showMessage(message, 4000);
+    updateComposerState();
+    updateStatus();
+}
+
+ModelPickerDialog* MainWindow::openModelPicker() {
+    if (picker_) {
+        picker_->raise();
+        return picker_;
+    }
+    picker_ = new ModelPickerDialog(settings_, engine_.lastLoadRequest().paths, this);
+    picker_->setAttribute(Qt::WA_DeleteOnClose);
+    connect(picker_, &ModelPickerDialog::modelChosen, this, &MainWindow::loadModel);
+    picker_->open();
+    return picker_;
+}
+
+void MainWindow::openSettings() {
+    SettingsDialog dialog(settings_, engine_.model(), this);
+    if (dialog.exec() != QDialog::Accepted) return;
+    if (dialog.reloadNeeded() && engine_.model()) loadModel(engine_.lastLoadRequest().paths);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending and streaming
+
+void MainWindow::sendMessage(const QString& text) {
+    if (text.trimmed().isEmpty() || engine_.isGenerating() || !engine_.model()) return;
+    if (conversation_ == 0) {
+        conversation_ = store_.createConversation(titleFrom(text));
+        chatView_->clear();
+    }
+    if (const qint64 edited = composer_->editingMessageId()) {
+        // Edit-and-resend: the edited message and everything after it are replaced.
+        store_.deleteMessagesFrom(conversation_, edited);
+        composer_->cancelEdit();
+        showConversation(conversation_);
+    }
+    const qint64 id = store_.addMessage(conversation_, QStringLiteral("user"), text);
+    chatView_->appendMessage(id, QStringLiteral("user"), text);
+    composer_->clear();
+    startAnswer(conversation_);
+    refreshConversationList();
+}
+
+void MainWindow::regenerate() {
+    if (engine_.isGenerating() || !engine_.model() || !conversation_) return;
+    const QList<StoredMessage> messages = store_.messages(conversation_);
+    if (messages.isEmpty() || messages.back().role != QLatin1String("assistant")) return;
+    store_.deleteMessagesFrom(conversation_, messages.back().id);
+    showConversation(conversation_);
+    startAnswer(conversation_);
+}
+
+void MainWindow::startAnswer(qint64 conversationId) {
+    GenerateRequest request;
+    request.system = settings_.systemPrompt();
+    request.thinking = settings_.thinking();
+    request.sampling = settings_.sampling(engine_.model()->defaults);
+    request.maxTokens = settings_.maxAnswerTokens();
+    for (const StoredMessage& m : store_.messages(conversationId)) {
+        if (m.role != QLatin1String("user") && m.role != QLatin1String("assistant")) continue;
+        request.turns.append(ChatTurn{m.role, m.text});
+    }
+    QJsonObject meta{{"model", engine_.model()->name}};
+    streamingConversation_ = conversationId;
+    streamingMessage_ = store_.addMessage(conversationId, QStringLiteral("assistant"), QString(), meta, false);
+    streamText_.clear();
+    streamThinking_.clear();
+    streamDirty_ = false;
+    MessageWidget* w = chatView_->appendMessage(streamingMessage_, QStringLiteral("assistant"), QString());
+    w->setStatus(tr("writing…"));
+    chatView_->updateActions(true);
+    request_ = engine_.generate(request);
+    saveTimer_->start();
+    updateComposerState();
+}
+
+void MainWindow::stopAnswer() { engine_.stop(); }
+
+void MainWindow::onDelta(quint64 id, const QString& answer, const QString& thinking) {
+    if (id != request_) return;
+    streamText_ += answer;
+    streamThinking_ += thinking;
+    streamDirty_ = true;
+    if (conversation_ == streamingConversation_)
+        if (MessageWidget* w = chatView_->findMessage(streamingMessage_)) {
+            w->appendDelta(answer, thinking);
+            chatView_->scrollToBottomIfFollowing();
+        }
+}
+
+void MainWindow::saveStreaming(bool complete) {
+    if (!streamingMessage_ || (!streamDirty_ && !complete)) return;
+    QJsonObject meta{{"model", engine_.model() ? engine_.model()->name : QString()}};
+    if (complete && lastSummary_) {
+        const QJsonObject s = summaryToJson(*lastSummary_);
+        for (auto it = s.begin(); it != s.end(); ++it) meta.insert(it.key(), it.value());
+    }
+    store_.updateMessage(streamingMessage_, streamText_, streamThinking_, complete, meta);
+    streamDirty_ = false;
+}
+
+void MainWindow::onFinished(quint64 id, const GenerationSummary& summary) {
+    if (id != request_) return;
+    lastSummary_ = summary;
+    saveTimer_->stop();
+    saveStreaming(true);
+    const qint64 message = streamingMessage_;
+    if (conversation_ == streamingConversation_)
+        if (MessageWidget* w = chatView_->findMessage(message)) {
+            w->setStatus(finishNote(summary.finishReason));
+            w->setDetails(detailsFor(summary));
+        }
+    streamingMessage_ = 0;
+    streamingConversation_ = 0;
+    chatView_->updateActions(false);
+    updateComposerState();
+    updateStatus();
+    refreshConversationList();
+    emit answerFinished(message, summary.finishReason);
+}
+
+void MainWindow::onFailed(quint64 id, const QString& message) {
+    if (id != request_) return;
+    saveTimer_->stop();
+    lastSummary_.reset();
+    saveStreaming(true);
+    if (conversation_ == streamingConversation_)
+        if (MessageWidget* w = chatView_->findMessage(streamingMessage_)) w->setStatus(tr("failed"));
+    streamingMessage_ = 0;
+    streamingConversation_ = 0;
+    chatView_->updateActions(false);
+    showError(message);
+    updateComposerState();
+    emit answerFailed(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// State shown
+
+void MainWindow::updateComposerState() {
+    const bool generating = engine_.isGenerating();
+    composer_->setBusy(generating);
+    if (engine_.isLoading()) composer_->setSendEnabled(false, tr("The model is loading…"));
+    else if (!engine_.model()) composer_->setSendEnabled(false, tr("Choose a model first (Ctrl+O)."));
+    else composer_->setSendEnabled(true);
+}
+
+void MainWindow::updateStatus() {
+    const auto& m = engine_.model();
+    statusModel_->setText(m ? tr("%1 · %2 · %3").arg(m->name, m->variant, m->quantization)
+                            : engine_.isLoading() ? tr("Loading…") : tr("No model"));
+    statusDevice_->setText(m ? m->device : QString());
+    if (lastSummary_ && m) {
+        statusSpeed_->setText(tr("%1 tokens/s").arg(lastSummary_->tokensPerSecond, 0, 'f', 1));
+        statusTtft_->setText(tr("first token %1 s").arg(lastSummary_->timeToFirstToken, 0, 'f', 2));
+        statusContext_->setText(tr("context %1 / %2").arg(lastSummary_->contextUsed).arg(lastSummary_->contextSize));
+    } else {
+        statusSpeed_->clear();
+        statusTtft_->clear();
+        statusContext_->setText(m ? tr("context 0 / %1").arg(m->context) : QString());
+    }
+}
+
+void MainWindow::showError(const QString& message) {
+    errorText_->setText(message);
+    errorBanner_->show();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    // The answer being written is saved as it stands; the worker stops within one token.
+    if (streamingMessage_) {
+        engine_.stop();
+        saveStreaming(false);
+    }
+    settings_.setWindowState(QStringLiteral("geometry"), saveGeometry());
+    settings_.sync();
+    QMainWindow::closeEvent(event);
+}
+
+}  // namespace gd::ui

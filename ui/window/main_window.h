@@ -1,0 +1,120 @@
+#pragma once
+// The main window: conversations on the left (new, rename, delete, export, full-text search), the
+// chat on the right (streamed markdown answers, thinking collapsed, stop, regenerate,
+// edit-and-resend), the model and settings in the header, load progress with cancel, and a status
+// bar with model, device, speed, time to first token and context used.
+//
+// Every message is written to the history store when sent; a streaming answer is saved at least
+// every second (kSaveIntervalMs) and marked complete at the end, so a crash loses at most the last
+// second of it.
+#include <QMainWindow>
+#include <QPointer>
+#include <memory>
+#include "engine/engine_types.h"
+
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QListWidgetItem;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+class QToolButton;
+
+namespace gd::ui {
+
+class AppSettings;
+class ChatStore;
+class ChatView;
+class Composer;
+class EngineController;
+class MessageWidget;
+class ModelPickerDialog;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    static constexpr int kSaveIntervalMs = 500;  // streaming saves, well inside the one-second promise
+
+    // `historyError`: why the history database could not be opened ("" when it could); the window
+    // then runs on the in-memory store it is given and says so.
+    MainWindow(ChatStore& store, AppSettings& settings, EngineController& engine,
+               const QString& historyError = {}, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // Actions the UI offers, callable by tests and the command line.
+    void loadModel(const QStringList& paths);
+    void sendMessage(const QString& text);
+    void stopAnswer();
+    void newConversation();
+    void openConversation(qint64 id);
+    void regenerate();
+    ModelPickerDialog* openModelPicker();
+    void openSettings();
+
+    qint64 currentConversation() const { return conversation_; }
+    qint64 streamingMessage() const { return streamingMessage_; }
+    ChatView* chatView() const { return chatView_; }
+    Composer* composer() const { return composer_; }
+
+signals:
+    void answerFinished(qint64 messageId, const QString& finishReason);
+    void answerFailed(const QString& message);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+
+private:
+    void buildUi();
+    void buildShortcuts();
+    void refreshConversationList();
+    void showSearchResults(const QString& query);
+    void showConversation(qint64 id);
+    void startAnswer(qint64 conversationId);
+    void saveStreaming(bool complete);
+    void updateComposerState();
+    void updateStatus();
+    void showError(const QString& message);
+    void renameCurrent();
+    void deleteCurrent();
+    void exportCurrent(const QString& format);
+
+    void onLoaded(const ModelInfo& info);
+    void onLoadFailed(const QString& message, bool cancelled);
+    void onDelta(quint64 id, const QString& answer, const QString& thinking);
+    void onFinished(quint64 id, const GenerationSummary& summary);
+    void onFailed(quint64 id, const QString& message);
+
+    ChatStore& store_;
+    AppSettings& settings_;
+    EngineController& engine_;
+
+    qint64 conversation_ = 0;            // shown conversation (0 = a new one, not stored yet)
+    // The answer being generated: its request, conversation, stored message and text so far.
+    quint64 request_ = 0;
+    qint64 streamingConversation_ = 0;
+    qint64 streamingMessage_ = 0;
+    QString streamText_, streamThinking_;
+    bool streamDirty_ = false;
+    QTimer* saveTimer_ = nullptr;
+    std::optional<GenerationSummary> lastSummary_;
+
+    QListWidget* conversations_ = nullptr;
+    QLineEdit* search_ = nullptr;
+    QPushButton* modelButton_ = nullptr;
+    QWidget* loadPanel_ = nullptr;
+    QProgressBar* loadProgress_ = nullptr;
+    QLabel* loadLabel_ = nullptr;
+    QWidget* errorBanner_ = nullptr;
+    QLabel* errorText_ = nullptr;
+    ChatView* chatView_ = nullptr;
+    Composer* composer_ = nullptr;
+    QLabel* statusModel_ = nullptr;
+    QLabel* statusDevice_ = nullptr;
+    QLabel* statusSpeed_ = nullptr;
+    QLabel* statusTtft_ = nullptr;
+    QLabel* statusContext_ = nullptr;
+    QPointer<ModelPickerDialog> picker_;
+};
+
+}  // namespace gd::ui
