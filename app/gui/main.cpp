@@ -18,6 +18,7 @@
 #include "engine/engine_controller.h"
 #include "history/chat_store.h"
 #include "settings/app_settings.h"
+#include "window/app_style.h"
 #include "window/main_window.h"
 
 using namespace gd::ui;
@@ -28,7 +29,6 @@ int main(int argc, char** argv) {
     QApplication::setApplicationDisplayName(QStringLiteral("Gemma Desk"));
     QApplication::setApplicationVersion(QStringLiteral(GEMMADESK_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("gemmadesk"));
-    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/gemmadesk.png")));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("Gemma Desk: an offline assistant for Gemma 4 models."));
@@ -51,8 +51,7 @@ int main(int argc, char** argv) {
     }
     QDir().mkpath(data);
 
-    QFile style(QStringLiteral(":/style/gemmadesk.qss"));
-    if (style.open(QIODevice::ReadOnly)) app.setStyleSheet(QString::fromUtf8(style.readAll()));
+    applyAppStyle(app);
 
     QString historyError;
     std::unique_ptr<ChatStore> store = ChatStore::open(QDir(data).filePath(QStringLiteral("history.sqlite")), &historyError);

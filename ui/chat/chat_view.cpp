@@ -53,6 +53,7 @@ ChatView::ChatView(QWidget* parent) : QScrollArea(parent) {
 void ChatView::clear() {
     for (MessageWidget* m : messages()) {
         list_->removeWidget(m);
+        m->hide();  // deleted later: hidden now so it is not painted meanwhile
         m->deleteLater();
     }
     welcome_->show();

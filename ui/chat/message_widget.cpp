@@ -6,6 +6,7 @@
 #include <QLabel>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include <algorithm>
 #include "chat/code_block_widget.h"
 
 namespace gd::ui {
@@ -181,8 +182,17 @@ void MessageWidget::render() {
             code->setCode(s.text, s.language);
         } else {
             auto* label = static_cast<QLabel*>(w);
-            label->setTextFormat(role_ == QLatin1String("user") ? Qt::PlainText : Qt::MarkdownText);
+            const bool user = role_ == QLatin1String("user");
+            label->setTextFormat(user ? Qt::PlainText : Qt::MarkdownText);
             label->setText(s.text);
+            if (user) {
+                // A word-wrapped label asks for little width: size the bubble to the text's longest
+                // line, up to the bubble's maximum.
+                int widest = 0;
+                for (const QString& line : s.text.split(u'\n'))
+                    widest = std::max(widest, label->fontMetrics().horizontalAdvance(line));
+                label->setMinimumWidth(std::min(widest + 16, 600));
+            }
         }
     }
     for (qsizetype k = next.size(); k < segmentWidgets_.size(); ++k) { segmentWidgets_[k]->hide(); segmentWidgets_[k]->deleteLater(); }

@@ -11,25 +11,25 @@
 namespace gd::ui {
 
 class BlobHasher {
- public:
-  explicit BlobHasher(const HubFile& file);
-  BlobHasher(const BlobHasher&) = delete;
-  BlobHasher& operator=(const BlobHasher&) = delete;
+public:
+    explicit BlobHasher(const HubFile& file);
+    BlobHasher(const BlobHasher&) = delete;
+    BlobHasher& operator=(const BlobHasher&) = delete;
 
-  // Back to zero bytes, for a download that has to start over.
-  void reset();
-  void addData(QByteArrayView data);
-  quint64 bytesHashed() const { return m_bytes; }
-  QString resultHex() const;
-  // True when the bytes fed so far are the whole file the hub listed (right size, right hash).
-  bool matches() const;
+    // Back to zero bytes, for a download that has to start over.
+    void reset();
+    void addData(QByteArrayView data);
+    quint64 bytesHashed() const { return bytes_; }
+    QString resultHex() const;
+    // True when the bytes fed so far are the whole file the hub listed (right size, right hash).
+    bool matches() const;
 
- private:
-  bool m_gitBlob;
-  quint64 m_size;
-  QString m_expected;
-  quint64 m_bytes = 0;
-  QCryptographicHash m_hash;
+private:
+    bool gitBlob_;
+    quint64 size_;
+    QString expected_;
+    quint64 bytes_ = 0;
+    QCryptographicHash hash_;
 };
 
 }  // namespace gd::ui

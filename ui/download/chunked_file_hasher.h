@@ -12,30 +12,30 @@ namespace gd::ui {
 class BlobHasher;
 
 class ChunkedFileHasher : public QObject {
-  Q_OBJECT
- public:
-  ChunkedFileHasher(const QString& path, quint64 bytes, BlobHasher* hasher, QObject* parent = nullptr);
+    Q_OBJECT
+public:
+    ChunkedFileHasher(const QString& path, quint64 bytes, BlobHasher* hasher, QObject* parent = nullptr);
 
-  void start();
-  void stop();
-  bool running() const { return m_timer.isActive(); }
+    void start();
+    void stop();
+    bool running() const { return timer_.isActive(); }
 
-  // How long one slice may hash before it yields to the event loop.
-  static constexpr int kSliceMs = 15;
+    // How long one slice may hash before it yields to the event loop.
+    static constexpr int kSliceMs = 15;
 
- signals:
-  void progressed(quint64 bytesDone);
-  // ok false: the file could not be read to the end.
-  void finished(bool ok);
+signals:
+    void progressed(quint64 bytesDone);
+    // ok false: the file could not be read to the end.
+    void finished(bool ok);
 
- private:
-  void slice();
+private:
+    void slice();
 
-  QFile m_file;
-  quint64 m_bytes;
-  quint64 m_done = 0;
-  BlobHasher* m_hasher;
-  QTimer m_timer;
+    QFile file_;
+    quint64 bytes_;
+    quint64 done_ = 0;
+    BlobHasher* hasher_;
+    QTimer timer_;
 };
 
 }  // namespace gd::ui

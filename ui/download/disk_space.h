@@ -8,9 +8,9 @@
 namespace gd::ui {
 
 struct DiskSpace {
-  bool known = false;      // false: the volume could not be asked; the download goes ahead
-  quint64 available = 0;   // bytes this user may still write
-  QString volume;          // what to call it in a message: its mount point / drive
+    bool known = false;     // false: the volume could not be asked; the download goes ahead
+    quint64 available = 0;  // bytes this user may still write
+    QString volume;         // what to call it in a message: its mount point / drive
 };
 
 using DiskSpaceProbe = std::function<DiskSpace(const QString& path)>;

@@ -21,60 +21,61 @@ class HubClient;
 class HubGet;
 
 class FileTransfer : public QObject {
-  Q_OBJECT
- public:
-  FileTransfer(HubClient* client, const QString& repo, const PlannedFile& file, const QString& modelFolder,
-               QObject* parent = nullptr);
-  ~FileTransfer() override;
+    Q_OBJECT
+public:
+    FileTransfer(HubClient* client, const QString& repo, const PlannedFile& file, const QString& modelFolder,
+                 QObject* parent = nullptr);
+    ~FileTransfer() override;
 
-  // Starts, or resumes after stop() / a failure. Emits exactly one of succeeded / failed later.
-  void start();
-  // Pause: drops the connection, keeps the .part (and the hash of it, so resuming is instant).
-  void stop();
-  // Cancel: stop() and delete the .part.
-  void discard();
+    // Starts, or resumes after stop() / a failure. Emits exactly one of succeeded / failed later.
+    void start();
+    // Pause: drops the connection, keeps the .part (and the hash of it, so resuming is instant).
+    void stop();
+    // Cancel: stop() and delete the .part.
+    void discard();
 
-  const PlannedFile& file() const { return m_file; }
-  QString finalPath() const { return m_finalPath; }
-  QString partPath() const { return m_finalPath + QStringLiteral(".part"); }
-  quint64 bytesOnDisk() const { return m_onDisk; }
+    const PlannedFile& file() const { return file_; }
+    QString finalPath() const { return finalPath_; }
+    QString partPath() const { return finalPath_ + QStringLiteral(".part"); }
+    quint64 bytesOnDisk() const { return onDisk_; }
 
- signals:
-  // Hashing bytes already on disk: a .part being resumed, or a finished file without a record.
-  void checking();
-  // Requesting / receiving bytes from the hub.
-  void transferring();
-  void progressed(quint64 bytesOnDisk, quint64 bytesJustReceived);
-  // downloaded false: the file was already complete on disk and its hash checked out.
-  void succeeded(bool downloaded);
-  void failed(const gd::ui::HttpFailure& failure);
+signals:
+    // Hashing bytes already on disk: a .part being resumed, or a finished file without a record.
+    void checking();
+    // Requesting / receiving bytes from the hub.
+    void transferring();
+    void progressed(quint64 bytesOnDisk, quint64 bytesJustReceived);
+    // downloaded false: the file was already complete on disk and its hash checked out.
+    void succeeded(bool downloaded);
+    void failed(const gd::ui::HttpFailure& failure);
 
- private:
-  void resumeFromPart();
-  void hashOnDisk(const QString& path, quint64 bytes, BlobHasher* hasher, std::function<void(bool)> done);
-  void request(quint64 offset);
-  void onResponse(int status);
-  void onData();
-  void onDone();
-  void restartFromZero(int status);
-  void finish();
-  void fail(const HttpFailure& failure);
-  void stopNetwork();
-  HttpFailure writeFailure() const;
+private:
+    void resumeFromPart();
+    void hashOnDisk(const QString& path, quint64 bytes, BlobHasher* hasher, std::function<void(bool)> done);
+    void request(quint64 offset);
+    void onResponse(int status);
+    void onData();
+    void onDone();
+    void scheduleRestart(int status);
+    void restartFromZero(int status);
+    void finish();
+    void fail(const HttpFailure& failure);
+    void stopNetwork();
+    HttpFailure writeFailure() const;
 
-  HubClient* m_client;
-  QString m_repo;
-  PlannedFile m_file;
-  QString m_finalPath;
-  QFile m_part;
-  std::unique_ptr<BlobHasher> m_hasher;       // state of the .part's bytes, kept across pauses
-  std::unique_ptr<BlobHasher> m_finalHasher;  // checking an already-present final file
-  QPointer<HubGet> m_get;
-  QPointer<ChunkedFileHasher> m_chunked;
-  quint64 m_onDisk = 0;
-  bool m_accepting = false;
-  bool m_finalChecked = false;
-  int m_rangeRestarts = 0;
+    HubClient* client_;
+    QString repo_;
+    PlannedFile file_;
+    QString finalPath_;
+    QFile part_;
+    std::unique_ptr<BlobHasher> hasher_;       // state of the .part's bytes, kept across pauses
+    std::unique_ptr<BlobHasher> finalHasher_;  // checking an already-present final file
+    QPointer<HubGet> get_;
+    QPointer<ChunkedFileHasher> chunked_;
+    quint64 onDisk_ = 0;
+    bool accepting_ = false;
+    bool restartPending_ = false;
+    int rangeRestarts_ = 0;
 };
 
 }  // namespace gd::ui

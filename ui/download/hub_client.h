@@ -14,36 +14,36 @@ class QNetworkReply;
 namespace gd::ui {
 
 class HubClient : public QObject {
-  Q_OBJECT
- public:
-  // Reads HF_ENDPOINT (default https://huggingface.co; tests point it at loopback) and HF_TOKEN.
-  explicit HubClient(QObject* parent = nullptr);
-  ~HubClient() override;
+    Q_OBJECT
+public:
+    // Reads HF_ENDPOINT (default https://huggingface.co; tests point it at loopback) and HF_TOKEN.
+    explicit HubClient(QObject* parent = nullptr);
+    ~HubClient() override;
 
-  QUrl endpoint() const { return m_endpoint; }
-  void setEndpoint(const QUrl& endpoint);
-  // The host name the user knows ("huggingface.co"), for messages.
-  QString host() const;
+    QUrl endpoint() const { return endpoint_; }
+    void setEndpoint(const QUrl& endpoint);
+    // The host name the user knows ("huggingface.co"), for messages.
+    QString host() const;
 
-  QString token() const { return m_token; }
-  void setToken(const QString& token) { m_token = token.trimmed(); }
+    QString token() const { return token_; }
+    void setToken(const QString& token) { token_ = token.trimmed(); }
 
-  QUrl treeUrl(const QString& repo) const;
-  QUrl fileUrl(const QString& repo, const QString& path) const;
+    QUrl treeUrl(const QString& repo) const;
+    QUrl fileUrl(const QString& repo, const QString& path) const;
 
-  // One GET, with `Range: bytes=N-` when rangeStart is set. Redirects are left to HubGet, which
-  // keeps the Range and sends the token only to the hub itself (never to the CDN it redirects to).
-  QNetworkReply* get(const QUrl& url, std::optional<quint64> rangeStart);
+    // One GET, with `Range: bytes=N-` when rangeStart is set. Redirects are left to HubGet, which
+    // keeps the Range and sends the token only to the hub itself (never to the CDN it redirects to).
+    QNetworkReply* get(const QUrl& url, std::optional<quint64> rangeStart);
 
-  // False until the first request: nothing network-related exists before then.
-  bool networkCreated() const { return m_network != nullptr; }
+    // False until the first request: nothing network-related exists before then.
+    bool networkCreated() const { return network_ != nullptr; }
 
- private:
-  QNetworkAccessManager* network();
+private:
+    QNetworkAccessManager* network();
 
-  QUrl m_endpoint;
-  QString m_token;
-  QNetworkAccessManager* m_network = nullptr;
+    QUrl endpoint_;
+    QString token_;
+    QNetworkAccessManager* network_ = nullptr;
 };
 
 }  // namespace gd::ui

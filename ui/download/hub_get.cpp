@@ -10,91 +10,99 @@ constexpr int kMaxRedirects = 10;
 }
 
 HubGet::HubGet(HubClient* client, const QUrl& url, std::optional<quint64> rangeStart, QObject* parent)
-    : QObject(parent), m_client(client), m_url(url), m_rangeStart(rangeStart) {}
+    : QObject(parent), client_(client), url_(url), rangeStart_(rangeStart) {}
 
-HubGet::~HubGet() { detach(); }
-
-void HubGet::start() { send(); }
-
-void HubGet::abort() { detach(); }
-
-QByteArray HubGet::header(const QByteArray& name) const {
-  return m_reply ? m_reply->rawHeader(name) : QByteArray();
+HubGet::~HubGet() {
+    detach();
 }
 
-QByteArray HubGet::readAll() { return m_reply && m_announced ? m_reply->readAll() : QByteArray(); }
+void HubGet::start() {
+    send();
+}
+
+void HubGet::abort() {
+    detach();
+}
+
+QByteArray HubGet::header(const QByteArray& name) const {
+    return reply_ ? reply_->rawHeader(name) : QByteArray();
+}
+
+QByteArray HubGet::readAll() {
+    return reply_ && announced_ ? reply_->readAll() : QByteArray();
+}
 
 void HubGet::send() {
-  m_status = 0;
-  m_announced = false;
-  m_reply = m_client->get(m_url, m_rangeStart);
-  connect(m_reply, &QNetworkReply::metaDataChanged, this, &HubGet::onMetaData);
-  connect(m_reply, &QNetworkReply::readyRead, this, &HubGet::onReadyRead);
-  connect(m_reply, &QNetworkReply::finished, this, &HubGet::onFinished);
+    status_ = 0;
+    announced_ = false;
+    reply_ = client_->get(url_, rangeStart_);
+    connect(reply_, &QNetworkReply::metaDataChanged, this, &HubGet::onMetaData);
+    connect(reply_, &QNetworkReply::readyRead, this, &HubGet::onReadyRead);
+    connect(reply_, &QNetworkReply::finished, this, &HubGet::onFinished);
 }
 
 bool HubGet::isRedirect() const {
-  const bool redirectStatus = m_status == 301 || m_status == 302 || m_status == 303 ||
-                              m_status == 307 || m_status == 308;
-  return redirectStatus && m_reply && !m_reply->rawHeader("Location").isEmpty();
+    const bool redirectStatus =
+        status_ == 301 || status_ == 302 || status_ == 303 || status_ == 307 || status_ == 308;
+    return redirectStatus && reply_ && !reply_->rawHeader("Location").isEmpty();
 }
 
 void HubGet::onMetaData() {
-  m_status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-  if (!isRedirect()) announce();
+    status_ = reply_->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (!isRedirect()) announce();
 }
 
 void HubGet::announce() {
-  if (m_announced || m_status == 0) return;
-  m_announced = true;
-  emit responseStarted(m_status);
+    if (announced_ || status_ == 0) return;
+    announced_ = true;
+    emit responseStarted(status_);
 }
 
 void HubGet::onReadyRead() {
-  if (!m_reply) return;
-  if (m_status == 0) onMetaData();
-  if (isRedirect()) {
-    m_reply->readAll();  // the redirect's own body means nothing
-    return;
-  }
-  if (m_announced) emit readyRead();
+    if (!reply_) return;
+    if (status_ == 0) onMetaData();
+    if (isRedirect()) {
+        reply_->readAll();  // the redirect's own body means nothing
+        return;
+    }
+    if (announced_) emit readyRead();
 }
 
 void HubGet::onFinished() {
-  QNetworkReply* reply = m_reply;
-  if (!reply) return;
-  if (m_status == 0) m_status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-  if (isRedirect()) {
-    const QUrl next = reply->url().resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
-    detach();
-    if (++m_hops > kMaxRedirects) {
-      m_error = QNetworkReply::TooManyRedirectsError;
-      emit finished();
-      return;
+    QNetworkReply* reply = reply_;
+    if (!reply) return;
+    if (status_ == 0) status_ = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (isRedirect()) {
+        const QUrl next = reply->url().resolved(QUrl::fromEncoded(reply->rawHeader("Location")));
+        detach();
+        if (++hops_ > kMaxRedirects) {
+            error_ = QNetworkReply::TooManyRedirectsError;
+            emit finished();
+            return;
+        }
+        if (url_.scheme() == QLatin1String("https") && next.scheme() != QLatin1String("https")) {
+            error_ = QNetworkReply::InsecureRedirectError;
+            emit finished();
+            return;
+        }
+        url_ = next;
+        send();
+        return;
     }
-    if (m_url.scheme() == QLatin1String("https") && next.scheme() != QLatin1String("https")) {
-      m_error = QNetworkReply::InsecureRedirectError;
-      emit finished();
-      return;
-    }
-    m_url = next;
-    send();
-    return;
-  }
-  announce();
-  m_error = reply->error();
-  // An HTTP error status is reported through httpStatus(); only transport errors count here.
-  if (m_status >= 400) m_error = QNetworkReply::NoError;
-  emit finished();
+    announce();
+    error_ = reply->error();
+    // An HTTP error status is reported through httpStatus(); only transport errors count here.
+    if (status_ >= 400) error_ = QNetworkReply::NoError;
+    emit finished();
 }
 
 void HubGet::detach() {
-  if (!m_reply) return;
-  QNetworkReply* reply = m_reply;
-  m_reply = nullptr;
-  reply->disconnect(this);
-  if (reply->isRunning()) reply->abort();
-  reply->deleteLater();
+    if (!reply_) return;
+    QNetworkReply* reply = reply_;
+    reply_ = nullptr;
+    reply->disconnect(this);
+    if (reply->isRunning()) reply->abort();
+    reply->deleteLater();
 }
 
 }  // namespace gd::ui

@@ -14,13 +14,13 @@
 namespace gd::ui {
 
 struct HubFile {
-  QString path;    // path inside the repository, '/'-separated
-  quint64 size = 0;
-  QString sha256;  // LFS/xet files: lfs.oid, the sha256 of the content (hex); empty otherwise
-  QString gitOid;  // the git blob sha1 (hex); for LFS files that of the pointer, so unused then
-  bool isLfs() const { return !sha256.isEmpty(); }
-  // What verification compares against: the sha256 for LFS files, the git blob sha1 otherwise.
-  QString expectedHash() const { return isLfs() ? sha256 : gitOid; }
+    QString path;  // path inside the repository, '/'-separated
+    quint64 size = 0;
+    QString sha256;  // LFS/xet files: lfs.oid, the sha256 of the content (hex); empty otherwise
+    QString gitOid;  // the git blob sha1 (hex); for LFS files that of the pointer, so unused then
+    bool isLfs() const { return !sha256.isEmpty(); }
+    // What verification compares against: the sha256 for LFS files, the git blob sha1 otherwise.
+    QString expectedHash() const { return isLfs() ? sha256 : gitOid; }
 };
 
 // One page of the listing: an array of {type, path, size, oid, lfs?: {oid, size}}. Directories are
@@ -31,14 +31,14 @@ std::optional<QList<HubFile>> parseTreeListing(const QByteArray& json);
 QUrl nextPageUrl(const QByteArray& linkHeader, const QUrl& current);
 
 struct PlannedFile {
-  HubFile remote;
-  QString localPath;  // relative to the model folder: the repo path (safetensors) or the file name (GGUF)
+    HubFile remote;
+    QString localPath;  // relative to the model folder: the repo path (safetensors) or the file name (GGUF)
 };
 
 struct FileSelection {
-  QList<PlannedFile> files;  // small files first, so a bad listing or a refusal shows up early
-  QString modelFile;         // GGUF: localPath of the text model (first part when split); else empty
-  QString error;             // plain words when the listing has nothing that fits the offering
+    QList<PlannedFile> files;  // small files first, so a bad listing or a refusal shows up early
+    QString modelFile;         // GGUF: localPath of the text model (first part when split); else empty
+    QString error;             // plain words when the listing has nothing that fits the offering
 };
 
 // Safetensors: every file except other formats (original/, onnx, gguf, …) and git housekeeping.

@@ -7,53 +7,55 @@ namespace gd::ui {
 namespace {
 // A Gemma repository has a few dozen files; this only stops a misbehaving server's endless paging.
 constexpr int kMaxPages = 100;
-}
+}  // namespace
 
 HubListingJob::HubListingJob(HubClient* client, const QString& repo, QObject* parent)
-    : QObject(parent), m_client(client), m_repo(repo) {}
+    : QObject(parent), client_(client), repo_(repo) {}
 
-HubListingJob::~HubListingJob() { abort(); }
+HubListingJob::~HubListingJob() {
+    abort();
+}
 
 void HubListingJob::start() {
-  m_files.clear();
-  m_pages = 0;
-  fetch(m_client->treeUrl(m_repo));
+    files_.clear();
+    pages_ = 0;
+    fetch(client_->treeUrl(repo_));
 }
 
 void HubListingJob::abort() {
-  if (m_get) {
-    m_get->abort();
-    m_get->deleteLater();
-  }
+    if (get_) {
+        get_->abort();
+        get_->deleteLater();
+    }
 }
 
 void HubListingJob::fetch(const QUrl& url) {
-  m_get = new HubGet(m_client, url, std::nullopt, this);
-  connect(m_get, &HubGet::finished, this, &HubListingJob::onFinished);
-  m_get->start();
+    get_ = new HubGet(client_, url, std::nullopt, this);
+    connect(get_, &HubGet::finished, this, &HubListingJob::onFinished);
+    get_->start();
 }
 
 void HubListingJob::onFinished() {
-  HubGet* get = m_get;
-  m_get = nullptr;
-  get->deleteLater();
-  const int status = get->httpStatus();
-  if (get->error() != QNetworkReply::NoError || status != 200) {
-    emit failed(classifyHttpFailure(get->error(), status, m_client->host(), m_repo, true));
-    return;
-  }
-  const auto page = parseTreeListing(get->readAll());
-  if (!page) {
-    emit failed({DownloadMessages::badListing(m_client->host()), false});
-    return;
-  }
-  m_files.append(*page);
-  const QUrl next = nextPageUrl(get->header("Link"), get->url());
-  if (next.isValid() && !next.isEmpty() && ++m_pages < kMaxPages) {
-    fetch(next);
-    return;
-  }
-  emit listed(m_files);
+    HubGet* get = get_;
+    get_ = nullptr;
+    get->deleteLater();
+    const int status = get->httpStatus();
+    if (get->error() != QNetworkReply::NoError || status != 200) {
+        emit failed(classifyHttpFailure(get->error(), status, client_->host(), repo_, true));
+        return;
+    }
+    const auto page = parseTreeListing(get->readAll());
+    if (!page) {
+        emit failed({DownloadMessages::badListing(client_->host()), false});
+        return;
+    }
+    files_.append(*page);
+    const QUrl next = nextPageUrl(get->header("Link"), get->url());
+    if (next.isValid() && !next.isEmpty() && ++pages_ < kMaxPages) {
+        fetch(next);
+        return;
+    }
+    emit listed(files_);
 }
 
 }  // namespace gd::ui

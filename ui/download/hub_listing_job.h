@@ -13,28 +13,28 @@ class HubClient;
 class HubGet;
 
 class HubListingJob : public QObject {
-  Q_OBJECT
- public:
-  HubListingJob(HubClient* client, const QString& repo, QObject* parent = nullptr);
-  ~HubListingJob() override;
+    Q_OBJECT
+public:
+    HubListingJob(HubClient* client, const QString& repo, QObject* parent = nullptr);
+    ~HubListingJob() override;
 
-  void start();
-  void abort();
-  QString repo() const { return m_repo; }
+    void start();
+    void abort();
+    QString repo() const { return repo_; }
 
- signals:
-  void listed(const QList<gd::ui::HubFile>& files);
-  void failed(const gd::ui::HttpFailure& failure);
+signals:
+    void listed(const QList<gd::ui::HubFile>& files);
+    void failed(const gd::ui::HttpFailure& failure);
 
- private:
-  void fetch(const QUrl& url);
-  void onFinished();
+private:
+    void fetch(const QUrl& url);
+    void onFinished();
 
-  HubClient* m_client;
-  QString m_repo;
-  QPointer<HubGet> m_get;
-  QList<HubFile> m_files;
-  int m_pages = 0;
+    HubClient* client_;
+    QString repo_;
+    QPointer<HubGet> get_;
+    QList<HubFile> files_;
+    int pages_ = 0;
 };
 
 }  // namespace gd::ui

@@ -72,7 +72,7 @@ void EngineWorker::load(const LoadRequest& request) {
         info.name = displayName(request.paths);
         info.variant = QString::fromStdString(report.variant);
         info.quantization = QString::fromStdString(report.weight_type);
-        info.device = tr("CPU, %n thread(s)", nullptr, threads);
+        info.device = threads == 1 ? tr("CPU, 1 thread") : tr("CPU, %1 threads").arg(threads);
         info.maxContext = model->config().text.max_position_embeddings;
         info.context = std::min<qint64>(request.context, info.maxContext);
         info.vision = report.has_vision;
@@ -192,6 +192,9 @@ void EngineWorker::generate(const GenerateRequest& request) {
         sessionTurns_.append(ChatTurn{QStringLiteral("assistant"), QString::fromStdString(reply.answer)});
         const gd::GenerationStats& st = reply.result.stats;
         summary.finishReason = QString::fromLatin1(gd::finish_reason_name(reply.result.finish));
+        // A stop by the user ends as "cancelled" (during the prompt) or "stopped" (while answering):
+        // to the user both are "stopped".
+        if (reply.result.finish == gd::FinishReason::Cancelled) summary.finishReason = QStringLiteral("stopped");
         summary.promptTokens = st.prompt_tokens;
         summary.prefilledTokens = st.prefilled_tokens;
         summary.generatedTokens = st.generated_tokens;

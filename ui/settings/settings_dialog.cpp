@@ -118,6 +118,7 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     maxTokens_->setValue(int(qMin<qint64>(settings_.maxAnswerTokens(), maxTokens_->maximum())));
     showSampling(settings_.sampling(modelDefaults()));
     context_->setValue(int(qMin<qint64>(settings_.contextLength(), context_->maximum())));
+    shownContext_ = context_->value();
     threads_->setValue(settings_.threads());
     const int d = device_->findData(settings_.device());
     device_->setCurrentIndex(d >= 0 ? d : 0);
@@ -139,7 +140,8 @@ void SettingsDialog::showSampling(const SamplingSettings& s) {
 }
 
 void SettingsDialog::accept() {
-    reloadNeeded_ = context_->value() != settings_.contextLength() || threads_->value() != settings_.threads() ||
+    // Compared with what the dialog showed (the stored context may exceed this model's maximum).
+    reloadNeeded_ = context_->value() != shownContext_ || threads_->value() != settings_.threads() ||
                     device_->currentData().toString() != settings_.device();
     settings_.setSystemPrompt(system_->toPlainText());
     settings_.setThinking(thinking_->isChecked());

@@ -44,6 +44,7 @@ private:
     QComboBox* device_ = nullptr;
     QLabel* defaultsNote_ = nullptr;
     bool reloadNeeded_ = false;
+    int shownContext_ = 0;
 };
 
 }  // namespace gd::ui

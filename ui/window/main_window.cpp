@@ -21,6 +21,7 @@
 #include <QShortcut>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QSet>
 #include <QTextDocumentFragment>
 #include <QTimer>
 #include <QToolButton>
@@ -320,7 +321,10 @@ void MainWindow::showSearchResults(const QString& query) {
     const QSignalBlocker block(conversations_);
     conversations_->clear();
     const QList<SearchHit> hits = store_.search(query);
+    QSet<qint64> listed;  // one entry per chat: its most relevant match
     for (const SearchHit& h : hits) {
+        if (listed.contains(h.conversationId)) continue;
+        listed.insert(h.conversationId);
         // The store marks matches with <b> in HTML-escaped text; the list shows plain text.
         const QString snippet = QTextDocumentFragment::fromHtml(h.snippet).toPlainText();
         auto* item = new QListWidgetItem(QStringLiteral("%1\n%2").arg(h.title, snippet.simplified()), conversations_);
@@ -371,6 +375,17 @@ void MainWindow::showConversation(qint64 id) {
     }
     chatView_->updateActions(engine_.isGenerating());
     updateComposerState();
+    // Select it in the list; a chat the list does not show yet (just created) is added by a refresh,
+    // deferred because this may run inside the list's own click handler.
+    bool listed = false;
+    for (int i = 0; i < conversations_->count(); ++i)
+        if (conversations_->item(i)->data(kConversationIdRole).toLongLong() == id) {
+            const QSignalBlocker block(conversations_);
+            conversations_->setCurrentRow(i);
+            listed = true;
+            break;
+        }
+    if (!listed) QTimer::singleShot(0, this, &MainWindow::refreshConversationList);
 }
 
 void MainWindow::renameCurrent() {

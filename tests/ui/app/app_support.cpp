@@ -1,6 +1,6 @@
 #include "app_support.h"
 
-#include <QCoreApplication>
+#include <QApplication>
 #include <QDir>
 #include <QWidget>
 #include <QtTest>
@@ -8,6 +8,7 @@
 #include "history/chat_store.h"
 #include "settings/app_settings.h"
 #include "testmodel/test_model.h"
+#include "window/app_style.h"
 #include "window/main_window.h"
 
 namespace gd::uitest {
@@ -43,6 +44,7 @@ QString screenshot(QWidget* w, const QString& name) {
 }
 
 App::App(const QString& dir) : dataDir(dir) {
+    gd::ui::applyAppStyle(*qApp);
     QString error;
     store = gd::ui::ChatStore::open(QDir(dir).filePath(QStringLiteral("history.sqlite")), &error);
     if (!store) qFatal("history: %s", qPrintable(error));

@@ -3,6 +3,7 @@
 // and find the history — with an event-loop probe checking the UI thread never stalls over 50 ms.
 #include <QApplication>
 #include <QClipboard>
+#include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -167,7 +168,7 @@ private slots:
         QCOMPARE(reason, QStringLiteral("stopped"));
         QCOMPARE(stored.back().meta.value(QStringLiteral("finish_reason")).toString(), QStringLiteral("stopped"));
         QVERIFY(child<QLabel>(app_->window->chatView()->lastMessage(), "messageStatus")->text().contains(QStringLiteral("stopped")));
-        gd::uitest::screenshot(app_->window.get(), QStringLiteral("chatting"));
+        gd::uitest::screenshot(app_->window.get(), QStringLiteral("stopped-answer"));
     }
 
     void regenerateReplacesTheLastAnswer() {
@@ -210,6 +211,8 @@ private slots:
     }
 
     void searchFindsOtherChats() {
+        app_->window->activateWindow();  // shortcuts reach the active window only
+        QVERIFY(QTest::qWaitForWindowActive(app_->window.get()));
         QTest::keyClick(app_->window.get(), Qt::Key_N, Qt::ControlModifier);  // new chat shortcut
         QCOMPARE(app_->window->currentConversation(), 0);
         QVERIFY(sendAndWait(QStringLiteral("Recipes with zucchini please")) > 0);
@@ -229,21 +232,25 @@ private slots:
     }
 
     void markdownCodeBlocksAndThinking() {
-        const qint64 conv = app_->store->createConversation(QStringLiteral("Rendering"));
-        app_->store->addMessage(conv, QStringLiteral("user"), QStringLiteral("Show me"));
+        const qint64 conv = app_->store->createConversation(QStringLiteral("Reading a file in C++"));
+        app_->store->addMessage(conv, QStringLiteral("user"), QStringLiteral("How do I read a file line by line in C++?"));
         const QString answer = QStringLiteral(
-            "# Title\n\nSome *emphasis* and a list:\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
-            "```cpp\nint main() { return 0; }\n```\n\nThe end.");
+            "## Reading line by line\n\nUse *std::getline* on an input file stream:\n\n"
+            "- open the file with `std::ifstream`\n- loop while `getline` succeeds\n\n"
+            "```cpp\nstd::ifstream in(\"notes.txt\");\nfor (std::string line; std::getline(in, line);)\n    std::cout << line << '\\n';\n```\n\n"
+            "| approach | speed |\n|---|---|\n| getline | good |\n| mmap | fastest |\n");
         const qint64 id = app_->store->addMessage(conv, QStringLiteral("assistant"), answer);
-        app_->store->updateMessage(id, answer, QStringLiteral("Let me think about the layout."), true, {});
+        app_->store->updateMessage(id, answer, QStringLiteral("The user wants a simple, idiomatic loop."), true, {});
         app_->window->openConversation(conv);
         MessageWidget* w = app_->window->chatView()->findMessage(id);
         QVERIFY(w);
         auto* code = w->findChild<CodeBlockWidget*>();
         QVERIFY(code);
-        QCOMPARE(code->code(), QStringLiteral("int main() { return 0; }"));
+        const QString expectedCode = QStringLiteral(
+            "std::ifstream in(\"notes.txt\");\nfor (std::string line; std::getline(in, line);)\n    std::cout << line << '\\n';");
+        QCOMPARE(code->code(), expectedCode);
         QTest::mouseClick(child<QToolButton>(code, "copyCodeButton"), Qt::LeftButton);
-        QCOMPARE(QGuiApplication::clipboard()->text(), QStringLiteral("int main() { return 0; }"));
+        QCOMPARE(QGuiApplication::clipboard()->text(), expectedCode);
         // Prose is rendered as markdown: the heading and table are not shown as raw syntax.
         const QList<QLabel*> prose = w->findChildren<QLabel*>(QStringLiteral("prose"));
         QCOMPARE(prose.size(), 2);
@@ -255,7 +262,8 @@ private slots:
         QVERIFY(!thinking->isVisibleTo(w));
         QTest::mouseClick(toggle, Qt::LeftButton);
         QVERIFY(thinking->isVisibleTo(w));
-        QCOMPARE(thinking->text(), QStringLiteral("Let me think about the layout."));
+        QCOMPARE(thinking->text(), QStringLiteral("The user wants a simple, idiomatic loop."));
+        gd::uitest::screenshot(app_->window.get(), QStringLiteral("chatting"));
     }
 
     void settingsDialogStoresValues() {

@@ -19,15 +19,15 @@ inline const QString kGgufRepo = QStringLiteral("ggml-org/gemma-4-E4B-it-GGUF");
 constexpr int kWeightsSize = 300 * 1024;
 
 struct HubFixture {
-  LocalHubServer server;
-  std::unique_ptr<QTemporaryDir> dir;
+    LocalHubServer server;
+    std::unique_ptr<QTemporaryDir> dir;
 
-  // Fills the server, starts it and points HF_ENDPOINT at it. False when loopback is unusable.
-  bool setUp();
-  QString root() const { return dir->path(); }
-  QString folder(const QString& repo) const { return gd::ui::DownloadManager::modelFolder(root(), repo); }
-  static gd::ui::HubOffering safetensorsOffering();
-  static gd::ui::HubOffering ggufOffering();
+    // Fills the server, starts it and points HF_ENDPOINT at it. False when loopback is unusable.
+    bool setUp();
+    QString root() const { return dir->path(); }
+    QString folder(const QString& repo) const { return gd::ui::DownloadManager::modelFolder(root(), repo); }
+    static gd::ui::HubOffering safetensorsOffering();
+    static gd::ui::HubOffering ggufOffering();
 };
 
 // Every file under `folder`, relative, sorted (to compare what landed on disk).
