@@ -41,14 +41,13 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # The shared libraries the binaries link (libqt6*, libsentencepiece0, libopencv-*, libav*, ...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# What dpkg-shlibdeps cannot see, because Qt loads it as a plugin at run time:
-#   libqt6sql6-sqlite  the QSQLITE driver behind the chat history (plugins/sqldrivers)
-#   qt6-qpa-plugins    the xcb platform plugin (plugins/platforms); without it the app cannot open a
-#                      window on X11
-# TLS for model downloads (plugins/tls, which dlopens libssl3) ships in libqt6network6, already a
-# shlibdeps dependency. Images come from the qrc as PNG, which QtGui decodes itself, and the app is
-# Widgets only (no Qt Quick, so no qml6-module-*).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, qt6-qpa-plugins")
+# What dpkg-shlibdeps cannot see, because Qt loads it as a plugin at run time: the QSQLITE driver
+# behind the chat history (plugins/sqldrivers). The other plugins the app loads come with packages
+# shlibdeps already lists: on Debian 12 the xcb/offscreen platforms are in libqt6gui6 (qt6-qpa-plugins
+# only holds vnc and tuiotouch), TLS for downloads (plugins/tls, which dlopens libssl3) is in
+# libqt6network6. Images come from the qrc as PNG, which QtGui decodes itself, and the app is Widgets
+# only (no Qt Quick, so no qml6-module-*). tests/packaging/test_deb_install.sh checks all of this.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite")
 # ca-certificates: HTTPS to huggingface.co when downloading; qt6-wayland: native Wayland windows
 # (without it Qt uses XWayland through xcb).
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates, qt6-wayland")
@@ -61,6 +60,9 @@ This build includes the CUDA backend (CUDA ${CMAKE_CUDA_COMPILER_VERSION}). The 
 NVIDIA's driver; NVIDIA's CUDA libraries it links, if any (cuBLAS, cuDNN),
 are not Debian packages and must be in the library path.")
 endif()
+set(CPACK_GEMMADESK_SANITIZE ${GEMMADESK_SANITIZE})
+set(CPACK_GEMMADESK_BUILD_TYPE ${CMAKE_BUILD_TYPE})
+set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_LIST_DIR}/CPackProjectConfig.cmake)
 # For packaging/build-deb.sh: what this build directory packages.
 file(WRITE ${CMAKE_BINARY_DIR}/gemmadesk-package.txt
   "version=${PROJECT_VERSION}\ncuda=${GEMMADESK_HAVE_CUDA}\nbuild_type=${CMAKE_BUILD_TYPE}\nsanitize=${GEMMADESK_SANITIZE}\n")

@@ -31,6 +31,7 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     : QDialog(parent), settings_(settings), model_(model) {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
+    setMinimumWidth(600);
     auto* col = new QVBoxLayout(this);
 
     auto* chat = new QGroupBox(tr("Conversation"), this);
@@ -72,7 +73,7 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     sf->addRow(tr("Seed"), seed_);
     defaultsNote_ = new QLabel(sampling);
     defaultsNote_->setObjectName(QStringLiteral("defaultsNote"));
-    defaultsNote_->setWordWrap(true);
+    defaultsNote_->setWordWrap(false);  // (a wrapped label in a form row gets clipped)
     auto* reset = named(new QPushButton(tr("Use the model's defaults"), sampling), "resetSamplingButton",
                         tr("Use the model's sampling defaults"));
     sf->addRow(defaultsNote_);
@@ -122,11 +123,11 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     threads_->setValue(settings_.threads());
     const int d = device_->findData(settings_.device());
     device_->setCurrentIndex(d >= 0 ? d : 0);
-    defaultsNote_->setText(model_ ? tr("Defaults of %1 (from %2): temperature %3, top K %4, top P %5.")
-                                        .arg(model_->name, model_->defaultsSource)
+    defaultsNote_->setText(model_ ? tr("Model defaults: temperature %1, top K %2, top P %3, min P %4")
                                         .arg(model_->defaults.temperature).arg(model_->defaults.topK)
-                                        .arg(model_->defaults.topP)
+                                        .arg(model_->defaults.topP).arg(model_->defaults.minP)
                                   : tr("Load a model to see its recommended defaults."));
+    if (model_) defaultsNote_->setToolTip(tr("From %1 of %2").arg(model_->defaultsSource, model_->name));
 }
 
 SamplingSettings SettingsDialog::modelDefaults() const { return model_ ? model_->defaults : SamplingSettings{}; }
