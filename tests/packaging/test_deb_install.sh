@@ -45,6 +45,10 @@ finish() {
   exit 1
 }
 
+# Interrupted (Ctrl-C, timeout, a closed pipe): still remove what this test installed.
+trap '' PIPE
+trap 'fail "interrupted"; finish' INT TERM HUP
+
 # 1. The package.
 if [ -z "$deb" ]; then
   start=$SECONDS
