@@ -28,6 +28,7 @@ public:
     bool isGenerating() const { return generating_; }
     const std::optional<ModelInfo>& model() const { return model_; }
     const LoadRequest& lastLoadRequest() const { return lastLoad_; }
+    QThread* workerThread() { return &thread_; }  // where the engine runs (tests hold it busy)
 
 signals:
     void loadStarted(const QStringList& paths);

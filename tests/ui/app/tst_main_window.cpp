@@ -10,6 +10,7 @@
 #include <QPlainTextEdit>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QToolButton>
@@ -323,8 +324,15 @@ private slots:
     void loadCanBeCancelled() {
         QSignalSpy failed(app_->engine.get(), &EngineController::loadFailed);
         QSignalSpy loaded(app_->engine.get(), &EngineController::loaded);
+        // Hold the engine thread busy so the click lands before the (fast, tiny) load finishes: the
+        // cancel must then win even though it came before the load started.
+        QSemaphore gate;
+        QObject blocker;
+        blocker.moveToThread(app_->engine->workerThread());
+        QMetaObject::invokeMethod(&blocker, [&gate] { gate.acquire(); }, Qt::QueuedConnection);
         app_->window->loadModel({model_});
         QTest::mouseClick(child<QPushButton>(app_->window.get(), "cancelLoadButton"), Qt::LeftButton);
+        gate.release();
         QVERIFY(failed.wait(kLong));
         QVERIFY(failed.takeFirst().at(1).toBool());  // cancelled, not failed
         QCOMPARE(loaded.count(), 0);
