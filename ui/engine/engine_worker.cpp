@@ -158,27 +158,10 @@ void EngineWorker::generate(const GenerateRequest& request) {
             std::lock_guard lock(runningMutex_);
             running_ = chat_.get();
         }
-        // Bytes of a UTF-8 character split across deltas wait here until the character is whole.
-        std::string answerBytes, thinkingBytes;
-        auto takeUtf8 = [](std::string& bytes) {
-            size_t cut = bytes.size();
-            // Step back over an incomplete trailing sequence (at most 3 continuation bytes).
-            for (size_t back = 1; back <= 4 && back <= bytes.size(); ++back) {
-                const unsigned char c = static_cast<unsigned char>(bytes[bytes.size() - back]);
-                if ((c & 0xC0) == 0x80) continue;
-                const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-                if (need > back) cut = bytes.size() - back;
-                break;
-            }
-            QString s = QString::fromUtf8(bytes.data(), qsizetype(cut));
-            bytes.erase(0, cut);
-            return s;
-        };
         const gd::ChatReply reply = chat_->reply([&](const gd::ChatOutputParser::Delta& d) {
-            answerBytes += d.answer;
-            thinkingBytes += d.thinking;
-            pendingAnswer += takeUtf8(answerBytes);
-            pendingThinking += takeUtf8(thinkingBytes);
+            // The engine streams whole UTF-8 characters (it holds byte-fallback runs until they end).
+            pendingAnswer += QString::fromStdString(d.answer);
+            pendingThinking += QString::fromStdString(d.thinking);
             if (sinceDelta.elapsed() >= kDeltaIntervalMs) flush();
             return !stop_.load();
         });
@@ -186,8 +169,6 @@ void EngineWorker::generate(const GenerateRequest& request) {
             std::lock_guard lock(runningMutex_);
             running_ = nullptr;
         }
-        pendingAnswer += QString::fromUtf8(answerBytes.data(), qsizetype(answerBytes.size()));
-        pendingThinking += QString::fromUtf8(thinkingBytes.data(), qsizetype(thinkingBytes.size()));
         flush();
         sessionTurns_.append(ChatTurn{QStringLiteral("assistant"), QString::fromStdString(reply.answer)});
         const gd::GenerationStats& st = reply.result.stats;
