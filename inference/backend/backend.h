@@ -11,6 +11,7 @@
 // layer as a short list of ops (see text/decoder_layer.cpp).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +80,9 @@ struct ExpertRouting {
     std::vector<int32_t> ids;
     std::vector<float> weights;
 };
+
+// Receives named intermediate tensors (the reference's names) for layer-by-layer comparison.
+using TensorObserver = std::function<void(const std::string& name, const Tensor& t)>;
 
 struct BackendStats {
     uint64_t weight_bytes = 0;   // weights the backend holds (mapped or copied)

@@ -4,10 +4,13 @@
 // The renderer follows the shipped chat template's rules; media items become the placeholders the
 // prompt assembler later expands into soft tokens.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "common/media_embedding.h"
 
 namespace gd {
 
@@ -15,6 +18,9 @@ struct ChatItem {
     enum class Kind { Text, Image, Audio, Video };
     Kind kind = Kind::Text;
     std::string text;  // Text items only
+    // Image/Audio items: the encoded soft tokens the placeholder expands into (the renderer writes
+    // only the placeholder; the engine's prompt assembly inserts these).
+    std::shared_ptr<const MediaEmbedding> media;
 };
 
 struct ToolCall {

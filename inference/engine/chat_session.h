@@ -37,6 +37,8 @@ public:
     ChatSession(std::shared_ptr<Model> model, ChatOptions options, int64_t context = 0);
 
     ChatReply send(const std::string& user_text, const ChatDeltaCallback& on_delta = {});
+    // A user message with media items (images first, then text, as the app sends them).
+    ChatReply send(const ChatMessage& user_message, const ChatDeltaCallback& on_delta = {});
     // Adds a message without generating (e.g. a tool result), then send("") is not needed: use reply().
     void add(const ChatMessage& m) { messages_.push_back(m); }
     ChatReply reply(const ChatDeltaCallback& on_delta = {});
@@ -44,8 +46,9 @@ public:
     void clear();
 
     const std::vector<ChatMessage>& messages() const { return messages_; }
-    // The prompt ids the next reply would start from.
-    std::vector<int32_t> prompt_ids() const;
+    // The prompt the next reply would start from.
+    Prompt prompt() const;
+    std::vector<int32_t> prompt_ids() const { return prompt().ids; }
     Session& session() { return session_; }
     ChatOptions& options() { return options_; }
 

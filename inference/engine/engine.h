@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 #include "backend/backend.h"
+#include "common/media_embedding.h"
 #include "model/model_files.h"
 #include "sampling/sampler.h"
 #include "text/decoder.h"
 #include "tokenizer/tokenizer.h"
+#include "vision/image/rgb_image.h"
 
 namespace gd {
 
@@ -31,6 +33,8 @@ struct LoadOptions {
 // fraction in [0, 1] and a short stage name; return false to cancel (load throws gd::Cancelled).
 using ProgressCallback = std::function<bool(double fraction, const std::string& stage)>;
 
+class VisionEncoder;
+
 class Model {
 public:
     static std::shared_ptr<Model> load(const LoadOptions& options, const ProgressCallback& progress = {});
@@ -43,12 +47,23 @@ public:
     const LoadOptions& options() const { return options_; }
     double load_seconds() const { return load_seconds_; }
 
+    // Image input: present when the files hold a vision tower (HF folder, or GGUF + mmproj).
+    bool has_vision() const { return vision_ != nullptr; }
+    // Resizes `image` for `budget` soft tokens (1..1120; the official budgets are 70, 140, 280, 560,
+    // 1120) and runs the vision tower. Throws gd::Error without a vision tower; gd::Cancelled when
+    // `cancel` is set. Not safe to call while a session of this model runs on another thread.
+    std::shared_ptr<const MediaEmbedding> encode_image(const RgbImage& image, int64_t budget,
+                                                       const std::atomic<bool>* cancel = nullptr,
+                                                       const TensorObserver& observe = {});
+    ~Model();
+
 private:
     Model(ModelFiles files, Tokenizer tok) : files_(std::move(files)), tokenizer_(std::move(tok)) {}
     ModelFiles files_;
     Tokenizer tokenizer_;
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<TextDecoder> decoder_;
+    std::unique_ptr<VisionEncoder> vision_;
     LoadOptions options_;
     double load_seconds_ = 0;
 };
@@ -102,6 +117,17 @@ double log_sum_exp(const float* logits, int64_t n);
 // The k most likely ids with their log-probabilities, given the row's log_sum_exp.
 std::vector<std::pair<int32_t, float>> top_logprobs(const float* logits, int64_t n, int k, double lse);
 
+// A prompt: token ids, with media soft tokens replacing the placeholder ids at some positions
+// (each span is `media->tokens` placeholders between begin/end markers, spec §3.7).
+struct PromptMedia {
+    int64_t position = 0;  // index in ids of the first soft token
+    std::shared_ptr<const MediaEmbedding> media;
+};
+struct Prompt {
+    std::vector<int32_t> ids;
+    std::vector<PromptMedia> media;  // ordered by position, non-overlapping
+};
+
 class Session {
 public:
     Session(std::shared_ptr<Model> model, int64_t context = 0);  // 0 = the model's load option
@@ -109,6 +135,7 @@ public:
     // Feeds `prompt` (reusing what the cache already holds of it) and generates after it.
     GenerationResult generate(const std::vector<int32_t>& prompt, const GenerateOptions& options,
                               const TokenCallback& on_token = {});
+    GenerationResult generate(const Prompt& prompt, const GenerateOptions& options, const TokenCallback& on_token = {});
     // Teacher forcing on a fresh cache: the distribution after each prefix ids[0..i].
     std::vector<PositionScore> score(const std::vector<int32_t>& ids, int top_k);
     // Thread-safe; the running generate() or score() stops within one token (or one layer of a prefill).

@@ -22,7 +22,6 @@
 
 namespace gd {
 
-using TensorObserver = std::function<void(const std::string& name, const Tensor& t)>;
 // One row of logits: the distribution of the token after `position`.
 using LogitsSink = std::function<void(int64_t position, const float* logits, int64_t vocab)>;
 
