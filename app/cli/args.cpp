@@ -29,6 +29,7 @@ ParsedArgs::ParsedArgs(const std::vector<std::string>& args, const std::set<std:
                 val = args[++i];
             }
             values_[name] = val;
+            all_values_[name].push_back(val);
         } else {
             throw UsageError("unknown option --" + name);
         }
@@ -39,6 +40,11 @@ std::optional<std::string> ParsedArgs::value(const std::string& name) const {
     auto it = values_.find(name);
     if (it == values_.end()) return std::nullopt;
     return it->second;
+}
+
+std::vector<std::string> ParsedArgs::values(const std::string& name) const {
+    auto it = all_values_.find(name);
+    return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 uint64_t parse_uint(const std::string& s, const std::string& what) {

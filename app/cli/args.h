@@ -24,10 +24,13 @@ public:
     bool flag(const std::string& name) const { return flags_.count(name) > 0; }
     std::optional<std::string> value(const std::string& name) const;
     std::string value_or(const std::string& name, const std::string& dflt) const { return value(name).value_or(dflt); }
+    // Every value of a repeatable option, in order (value() gives the last).
+    std::vector<std::string> values(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
 
 private:
     std::map<std::string, std::string> values_;
+    std::map<std::string, std::vector<std::string>> all_values_;
     std::set<std::string> flags_;
     std::vector<std::string> positional_;
 };

@@ -1,6 +1,6 @@
-// gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [options] [--json]
+// gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [--image FILE]... [options] [--json]
 // --prompt: raw text after BOS; --chat: one user turn with the model's turn opened, rendered as the
-// chat template does; --ids: used as given. Plain mode streams the text to stdout (statistics to
+// chat template does (images first, then the text); --ids: used as given. Plain mode streams the text to stdout (statistics to
 // stderr); --json prints one object with the prompt ids, every step, the text and the statistics.
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -29,32 +29,47 @@ nlohmann::json stats_json(const GenerationStats& s) {
 int cmd_generate(const Args& args) {
     static const char* usage =
         "usage: gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [--system TEXT]\n"
-        "                              [--top-logprobs K] [--json] [sampling options]\n";
-    const ParsedArgs a(args, options_union({kModelOptions, kSamplingOptions, {"prompt", "chat", "ids", "system", "top-logprobs"}}),
+        "                              [--image FILE]... [--image-tokens N] [--top-logprobs K] [--json]\n"
+        "                              [sampling options]\n";
+    const ParsedArgs a(args, options_union({kModelOptions, kSamplingOptions, kImageOptions,
+                                            {"prompt", "chat", "ids", "system", "top-logprobs"}}),
                        {"json", "help", "think"});
     if (a.flag("help")) {
-        std::printf("%s%s%s  --think            (--chat) let the model think first\n", usage, kModelOptionsHelp,
-                    kSamplingOptionsHelp);
+        std::printf("%s%s%s%s  --think            (--chat) let the model think first\n", usage, kModelOptionsHelp,
+                    kImageOptionsHelp, kSamplingOptionsHelp);
         return 0;
     }
     const int given = int(a.value("prompt").has_value()) + int(a.value("chat").has_value()) + int(a.value("ids").has_value());
     if (given != 1) throw UsageError("give exactly one of --prompt, --chat, --ids");
     if (a.value("system") && !a.value("chat")) throw UsageError("--system goes with --chat");
+    const std::vector<std::string> image_files = a.values("image");
+    if (!image_files.empty() && !a.value("chat")) throw UsageError("--image goes with --chat");
+    if (a.value("image-tokens") && image_files.empty()) throw UsageError("--image-tokens goes with --image");
+    if (!image_files.empty()) image_tokens(a);  // a bad budget fails before the model loads
     GenerateOptions g = generate_options(a);
     g.top_logprobs = static_cast<int>(parse_uint(a.value_or("top-logprobs", "0"), "--top-logprobs"));
     const bool json = a.flag("json");
     auto model = load_model(a, json);
 
-    std::vector<int32_t> prompt;
+    Prompt prompt;
+    nlohmann::json images = nlohmann::json::array();
     if (auto p = a.value("prompt")) {
         const int32_t bos = model->tokenizer().bos_id();
-        if (bos >= 0) prompt.push_back(bos);
+        if (bos >= 0) prompt.ids.push_back(bos);
         const auto body = model->tokenizer().encode(*p, true);
-        prompt.insert(prompt.end(), body.begin(), body.end());
+        prompt.ids.insert(prompt.ids.end(), body.begin(), body.end());
     } else if (auto c = a.value("chat")) {
-        prompt = single_turn_prompt(*model, *c, a.value_or("system", ""), a.flag("think"));
+        ChatMessage user;
+        user.role = "user";
+        const auto media = encode_images(*model, a, json);
+        for (size_t i = 0; i < media.size(); ++i) {
+            user.content.push_back({ChatItem::Kind::Image, "", media[i]});
+            images.push_back(image_report(image_files[i], *media[i]));
+        }
+        user.content.push_back({ChatItem::Kind::Text, *c, nullptr});
+        prompt = single_turn_prompt(*model, user, a.value_or("system", ""), a.flag("think"));
     } else {
-        prompt = parse_ids(*a.value("ids"));
+        prompt.ids = parse_ids(*a.value("ids"));
     }
 
     Session session(model);
@@ -73,8 +88,9 @@ int cmd_generate(const Args& args) {
         return true;
     });
     if (json) {
-        nlohmann::json out = {{"prompt_ids", prompt}, {"steps", steps}, {"text", r.text},
+        nlohmann::json out = {{"prompt_ids", prompt.ids}, {"steps", steps}, {"text", r.text},
                               {"finish_reason", finish_reason_name(r.finish)}, {"stats", stats_json(r.stats)}};
+        if (!image_files.empty()) out["images"] = images;
         std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         std::printf("\n");

@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <unistd.h>
 
+#include "vision/image/image_decode.h"
+#include "vision/image/image_preprocess.h"
+
 namespace gd::cli {
 
 const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch"};
@@ -11,6 +14,7 @@ const std::set<std::string> kSamplingOptions = {"temperature", "top-k", "top-p",
                                                 "repetition-penalty", "presence-penalty", "max-tokens"};
 const char* kModelOptionsHelp =
     "  --model PATH       a GGUF file or a Hugging Face model folder\n"
+    "  --mmproj PATH      (GGUF) the vision/audio projector file (default: found next to the model)\n"
     "  --threads N        CPU threads (default: one per core)\n"
     "  --context N        context length in tokens (default 8192, at most the model's maximum)\n"
     "  --batch N          most tokens per prefill chunk (default 512)\n";
@@ -20,6 +24,46 @@ const char* kSamplingOptionsHelp =
     "  --top-k K          (default 64; 0 = off)   --top-p P (default 0.95)   --min-p P (default 0)\n"
     "  --repetition-penalty R (default 1 = off)   --presence-penalty P (default 0)\n"
     "  --seed S           sampling seed (default 0): the same seed gives the same output\n";
+
+const std::set<std::string> kImageOptions = {"image", "image-tokens"};
+const char* kImageOptionsHelp =
+    "  --image FILE       an image (PNG, JPEG, WebP, BMP, TIFF, GIF); repeat for several, in order\n"
+    "  --image-tokens N   soft tokens per image: 70, 140, 280 (default), 560 or 1120; any 1..1120 for experiments\n";
+
+int64_t image_tokens(const ParsedArgs& a) {
+    const uint64_t n = parse_uint(a.value_or("image-tokens", std::to_string(kDefaultImageTokens)), "--image-tokens");
+    if (n < 1 || n > static_cast<uint64_t>(kMaxImageTokens)) {
+        throw UsageError("--image-tokens: " + std::to_string(n) + " is outside 1.." + std::to_string(kMaxImageTokens) +
+                         " (the official budgets are 70, 140, 280, 560 and 1120)");
+    }
+    return static_cast<int64_t>(n);
+}
+
+std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ParsedArgs& a, bool quiet) {
+    const int64_t budget = image_tokens(a);
+    std::vector<std::shared_ptr<const MediaEmbedding>> out;
+    for (const std::string& file : a.values("image")) {
+        const RgbImage image = decode_image_file(file);
+        auto m = model.encode_image(image, budget);
+        if (!quiet) {
+            std::fprintf(stderr, "[%s: %lldx%lld -> %lldx%lld, %lld soft tokens, encoded in %.0f ms]\n", file.c_str(),
+                         static_cast<long long>(image.width), static_cast<long long>(image.height),
+                         static_cast<long long>(m->image_width), static_cast<long long>(m->image_height),
+                         static_cast<long long>(m->tokens), m->encode_seconds * 1000);
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
+nlohmann::json image_report(const std::string& file, const MediaEmbedding& m) {
+    return {{"file", file},
+            {"width", m.image_width},
+            {"height", m.image_height},
+            {"grid", {m.grid_width, m.grid_height}},
+            {"tokens", m.tokens},
+            {"encode_seconds", m.encode_seconds}};
+}
 
 std::set<std::string> options_union(std::initializer_list<std::set<std::string>> sets) {
     std::set<std::string> out;

@@ -5,6 +5,8 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <nlohmann/json.hpp>
+
 #include "args.h"
 #include "engine/engine.h"
 
@@ -24,5 +26,15 @@ GenerateOptions generate_options(const ParsedArgs& a);
 // "2,105,7" -> ids. Throws UsageError.
 std::vector<int32_t> parse_ids(const std::string& list);
 double parse_double(const std::string& s, const std::string& what);
+
+// --image FILE (repeatable) --image-tokens N
+extern const std::set<std::string> kImageOptions;
+extern const char* kImageOptionsHelp;
+// --image-tokens: 1..1120 (default 280). Throws UsageError.
+int64_t image_tokens(const ParsedArgs& a);
+// Decodes and encodes each --image in order; a progress line on stderr unless quiet.
+std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ParsedArgs& a, bool quiet);
+// {"file", "width", "height", "grid": [w, h], "tokens", "encode_seconds"} for --json reports.
+nlohmann::json image_report(const std::string& file, const MediaEmbedding& m);
 
 }  // namespace gd::cli

@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 #include "format/dtype.h"
 #include "format/tensor_view.h"
@@ -71,6 +72,10 @@ struct AttentionParams {
     int64_t window = 0;          // 0 = full causal attention
     int64_t first_position = 0;  // position of query row 0; rows are consecutive positions
     float scale = 1.0f;          // Gemma 4 uses 1.0 (no 1/sqrt(d))
+    // Bidirectional blocks [first, end) of absolute positions inside this call's rows (images on
+    // 26B/31B sliding layers, spec §2.6.4): a query in a block also sees the block's later keys,
+    // i.e. keys lo(i) <= j < end. Ordered and non-overlapping.
+    std::vector<std::pair<int64_t, int64_t>> blocks;
 };
 
 // Per-token routing of a mixture-of-experts layer, on the host: for token t, experts ids[t*k + j]
@@ -131,6 +136,30 @@ public:
     // with gate_up [E, 2I, H] (gate rows first) and down [E, H, I].
     virtual void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up,
                              const Weight& down, const Tensor& out) = 0;
+
+    // ---- vision/audio tower ops ----
+    // The encoders see a whole image (or audio clip) at once: no cache, no causality, positions given
+    // per row. Row positions and vectors come from the host, like get_rows' ids.
+
+    // out = min(max(x, lo), hi) elementwise (the clipped linears' bounds, spec §3.4). out may alias x.
+    virtual void clamp(const Tensor& x, float lo, float hi, const Tensor& out) = 0;
+    // x[t, c] += v[c]; in place (the standardisation's bias, with v = -std_bias).
+    virtual void add_rows(const Tensor& x, const std::vector<float>& v) = 0;
+    // 2-D RoPE of the vision tower (spec §3.4), in place: each head of head_dim is split into two
+    // halves; the first half is NeoX-rotated ("rotate half", pairs j <-> j + head_dim/4) by the row's
+    // pos_x, the second half the same way by its pos_y. inv_freq has head_dim/4 entries (one ladder
+    // for both axes); pos_x and pos_y have one entry per row.
+    virtual void rope_2d(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq,
+                         const std::vector<int32_t>& pos_x, const std::vector<int32_t>& pos_y) = 0;
+    // Dense bidirectional attention, every query over every key, multi-head with as many K/V heads
+    // as query heads: q, k, v [N, heads*head_dim] (k and v may have other row counts than q:
+    // [M, heads*head_dim]); out [N, heads*head_dim]. out must not alias q, k or v.
+    virtual void attention_dense(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads,
+                                 int64_t head_dim, float scale, const Tensor& out) = 0;
+    // Mean of each non-overlapping k x k block of a grid_h x grid_w grid of rows in raster order
+    // (row index = y * grid_w + x); out [(grid_h/k) * (grid_w/k), cols] in raster order of the
+    // pooled grid. grid_w and grid_h must be multiples of k.
+    virtual void average_pool(const Tensor& x, int64_t grid_w, int64_t grid_h, int64_t k, const Tensor& out) = 0;
 };
 
 // The CPU backend with `threads` worker threads (0 = one per core).

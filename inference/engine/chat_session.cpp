@@ -15,18 +15,66 @@ ChatRenderOptions render_options(const Model& model, bool thinking) {
     return o;
 }
 
-std::vector<int32_t> encode_prompt(const Model& model, const std::vector<ChatMessage>& messages, bool thinking) {
-    const std::string text = render_chat(messages, render_options(model, thinking));
-    return model.tokenizer().encode(text, /*parse_special=*/true);  // the text starts with "<bos>"
+// The media items of `messages`, in prompt order.
+std::vector<std::shared_ptr<const MediaEmbedding>> media_items(const std::vector<ChatMessage>& messages) {
+    std::vector<std::shared_ptr<const MediaEmbedding>> out;
+    for (const ChatMessage& m : messages)
+        for (const ChatItem& it : m.content)
+            if (it.kind == ChatItem::Kind::Image || it.kind == ChatItem::Kind::Audio) {
+                if (!it.media) throw Error("an image or audio item has not been encoded");
+                out.push_back(it.media);
+            }
+    return out;
+}
+
+// Renders and tokenizes `messages`, then expands each image/audio placeholder the template wrote into
+// begin marker + one placeholder per soft token + end marker (spec §3.7, §4.7), appended to `out`.
+void append_prompt(const Model& model, const std::vector<ChatMessage>& messages, bool thinking, bool strip_bos, Prompt& out) {
+    std::string text = render_chat(messages, render_options(model, thinking));
+    const std::string bos = "<bos>";
+    if (strip_bos && text.compare(0, bos.size(), bos) == 0) text.erase(0, bos.size());
+    const std::vector<int32_t> ids = model.tokenizer().encode(text, /*parse_special=*/true);
+    const std::vector<std::shared_ptr<const MediaEmbedding>> media = media_items(messages);
+    const TokenIds& t = model.config().tokens;
+    size_t next = 0;
+    for (int32_t id : ids) {
+        const bool image = id == t.image, audio = id == t.audio;
+        if (!image && !audio) {
+            out.ids.push_back(id);
+            continue;
+        }
+        if (next >= media.size()) {
+            throw Error("the message contains the text <|image|> or <|audio|>, which is reserved for attachments");
+        }
+        const std::shared_ptr<const MediaEmbedding>& m = media[next++];
+        if ((m->kind == MediaEmbedding::Kind::Image) != image) throw Error("attachments and their placeholders are out of order");
+        const int64_t begin = image ? t.boi : t.boa, end = image ? t.eoi : t.eoa;
+        if (begin < 0 || end < 0) throw Error("this model's vocabulary has no image or audio markers");
+        out.ids.push_back(static_cast<int32_t>(begin));
+        out.media.push_back({static_cast<int64_t>(out.ids.size()), m});
+        out.ids.insert(out.ids.end(), static_cast<size_t>(m->tokens), id);
+        out.ids.push_back(static_cast<int32_t>(end));
+    }
+    if (next != media.size()) throw Error("an attachment has no placeholder in the prompt");
+}
+
+Prompt encode_prompt(const Model& model, const std::vector<ChatMessage>& messages, bool thinking) {
+    Prompt p;
+    append_prompt(model, messages, thinking, false, p);  // the text starts with "<bos>"
+    return p;
 }
 }  // namespace
 
-std::vector<int32_t> single_turn_prompt(const Model& model, const std::string& user_text, const std::string& system,
-                                        bool thinking) {
+Prompt single_turn_prompt(const Model& model, const ChatMessage& user_message, const std::string& system, bool thinking) {
     std::vector<ChatMessage> m;
     if (!system.empty()) m.push_back(ChatMessage::text("system", system));
-    m.push_back(ChatMessage::text("user", user_text));
+    m.push_back(user_message);
     return encode_prompt(model, m, thinking);
+}
+
+std::vector<int32_t> single_turn_prompt(const Model& model, const std::string& user_text, const std::string& system,
+                                        bool thinking) {
+    return single_turn_prompt(model, ChatMessage::text("user", user_text), system, thinking).ids;
 }
 
 ChatSession::ChatSession(std::shared_ptr<Model> model, ChatOptions options, int64_t context)
@@ -37,25 +85,26 @@ ChatSession::ChatSession(std::shared_ptr<Model> model, ChatOptions options, int6
 void ChatSession::clear() {
     messages_.clear();
     ids_.clear();
+    media_.clear();
     messages_in_ids_ = 0;
     if (!options_.system.empty()) messages_.push_back(ChatMessage::text("system", options_.system));
 }
 
-std::vector<int32_t> ChatSession::prompt_ids() const {
+Prompt ChatSession::prompt() const {
     if (ids_.empty()) return encode_prompt(*model_, messages_, options_.thinking);
     // Extend the exact token history with the new messages only (their rendering minus "<bos>").
     const std::vector<ChatMessage> fresh(messages_.begin() + static_cast<std::ptrdiff_t>(messages_in_ids_), messages_.end());
-    std::string text = render_chat(fresh, render_options(*model_, options_.thinking));
-    const std::string bos = "<bos>";
-    if (text.compare(0, bos.size(), bos) == 0) text.erase(0, bos.size());
-    std::vector<int32_t> ids = ids_;
-    const std::vector<int32_t> more = model_->tokenizer().encode(text, true);
-    ids.insert(ids.end(), more.begin(), more.end());
-    return ids;
+    Prompt p{ids_, media_};
+    append_prompt(*model_, fresh, options_.thinking, true, p);
+    return p;
 }
 
 ChatReply ChatSession::send(const std::string& user_text, const ChatDeltaCallback& on_delta) {
-    messages_.push_back(ChatMessage::text("user", user_text));
+    return send(ChatMessage::text("user", user_text), on_delta);
+}
+
+ChatReply ChatSession::send(const ChatMessage& user_message, const ChatDeltaCallback& on_delta) {
+    messages_.push_back(user_message);
     try {
         return reply(on_delta);
     } catch (...) {
@@ -73,7 +122,7 @@ ChatReply ChatSession::reply(const ChatDeltaCallback& on_delta) {
         out.tool_calls.insert(out.tool_calls.end(), d.tool_calls.begin(), d.tool_calls.end());
         return !on_delta || on_delta(d);
     };
-    const std::vector<int32_t> prompt = prompt_ids();
+    const Prompt prompt = this->prompt();
     out.result = session_.generate(prompt, options_.generate, [&](const TokenEvent& ev) {
         // Markup tokens (channel and tool markers) are special tokens: their text is the marker.
         return take(parser.feed(ev.text));
@@ -87,7 +136,8 @@ ChatReply ChatSession::reply(const ChatDeltaCallback& on_delta) {
     // Keep the exact tokens when the turn ended as the template would close it.
     const int32_t turn_end = model_->tokenizer().token_id("<turn|>");
     if (out.result.finish == FinishReason::Stop && out.thinking.empty() && turn_end >= 0) {
-        ids_ = prompt;
+        ids_ = prompt.ids;
+        media_ = prompt.media;
         ids_.insert(ids_.end(), out.result.ids.begin(), out.result.ids.end());
         ids_.push_back(turn_end);
         const std::vector<int32_t> nl = model_->tokenizer().encode("\n", false);
@@ -95,6 +145,7 @@ ChatReply ChatSession::reply(const ChatDeltaCallback& on_delta) {
         messages_in_ids_ = messages_.size();
     } else {
         ids_.clear();
+        media_.clear();
         messages_in_ids_ = 0;
     }
     return out;

@@ -58,11 +58,14 @@ private:
     Session session_;
     std::vector<ChatMessage> messages_;
     std::vector<int32_t> ids_;    // the conversation's tokens so far, when they can be extended
+    std::vector<PromptMedia> media_;  // the soft-token spans inside ids_
     size_t messages_in_ids_ = 0;  // how many of messages_ ids_ covers
 };
 
 // The prompt ids of one user turn with the model's turn opened, as the reference chat template
 // renders it (with BOS): what `gemmadesk-cli generate --chat` feeds.
+Prompt single_turn_prompt(const Model& model, const ChatMessage& user_message, const std::string& system = "",
+                          bool thinking = false);
 std::vector<int32_t> single_turn_prompt(const Model& model, const std::string& user_text, const std::string& system = "",
                                         bool thinking = false);
 

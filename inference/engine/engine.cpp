@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 
 #include "common/error.h"
+#include "vision/encoder/vision_encoder.h"
+#include "vision/image/image_preprocess.h"
 
 namespace gd {
 
@@ -62,8 +64,40 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
                                      "placing weights");
     });
     m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
+    if (m->config().vision) {
+        if (progress && !progress(0.99, "placing the vision tower")) throw Cancelled("loading cancelled");
+        m->vision_ = std::make_unique<VisionEncoder>(m->files_, *m->backend_);
+    }
     m->load_seconds_ = seconds_since(t0);
     if (progress) progress(1.0, "ready");
+    return m;
+}
+
+Model::Model(ModelFiles files, Tokenizer tok) : files_(std::move(files)), tokenizer_(std::move(tok)) {}
+Model::~Model() = default;
+
+std::shared_ptr<const MediaEmbedding> Model::encode_image(const RgbImage& image, int64_t budget,
+                                                         const std::atomic<bool>* cancel, const TensorObserver& observe) {
+    if (!vision_) {
+        throw Error(files_.format() == ModelFormat::Gguf
+                        ? "this model has no image input: no vision projector (mmproj) file was found next to it"
+                        : "this model has no image input: its files hold no vision tower");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const VisionConfig& vc = *config().vision;
+    const PatchedImage patched = preprocess_image(image, budget, vc.patch_size, vc.pooling_kernel_size);
+    auto m = std::make_shared<MediaEmbedding>();
+    m->kind = MediaEmbedding::Kind::Image;
+    m->tokens = patched.size.soft_tokens();
+    m->width = config().text.hidden_size;
+    m->data = vision_->encode(patched, observe, cancel);
+    m->image_width = patched.size.width;
+    m->image_height = patched.size.height;
+    m->grid_width = patched.size.grid_width();
+    m->grid_height = patched.size.grid_height();
+    if (m->data.size() != static_cast<size_t>(m->tokens * m->width)) throw Error("the vision tower returned the wrong shape");
+    m->key = media_content_key(*m);
+    m->encode_seconds = seconds_since(t0);
     return m;
 }
 

@@ -58,7 +58,7 @@ public:
     ~Model();
 
 private:
-    Model(ModelFiles files, Tokenizer tok) : files_(std::move(files)), tokenizer_(std::move(tok)) {}
+    Model(ModelFiles files, Tokenizer tok);
     ModelFiles files_;
     Tokenizer tokenizer_;
     std::unique_ptr<Backend> backend_;
@@ -147,13 +147,17 @@ public:
     Model& model() { return *model_; }
 
 private:
-    // Brings the cache to hold exactly `ids` minus its last token, then runs the last token; returns
-    // its logits. Reuses the longest cached prefix the KV rings allow.
-    std::vector<float> feed(const std::vector<int32_t>& ids, GenerationStats& stats);
+    // Brings the cache to hold exactly the prompt, running what it does not hold yet; returns the
+    // last position's logits. Reuses the longest cached prefix the KV rings allow and whose media
+    // are the same.
+    std::vector<float> feed(const Prompt& prompt, GenerationStats& stats);
+    // How many leading positions of `prompt` the cache holds identically (ids and media).
+    size_t cached_prefix(const Prompt& prompt) const;
 
     std::shared_ptr<Model> model_;
     KvCache cache_;
     std::vector<int32_t> history_;
+    std::vector<PromptMedia> history_media_;  // media inside history_
     std::atomic<bool> cancel_{false};
 };
 

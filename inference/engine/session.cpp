@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
+#include "vision/image/image_preprocess.h"
 
 namespace gd {
 
@@ -21,46 +22,112 @@ bool is_byte_token(const Tokenizer& tok, int32_t id) {
 }
 }  // namespace
 
+namespace {
+// The prefill chunk: 26B/31B attend each image bidirectionally, so a whole image must fit one chunk.
+int64_t prefill_chunk(Model& model) {
+    const int64_t batch = model.options().batch;
+    return model.has_vision() && model.decoder().bidirectional_images() ? std::max<int64_t>(batch, kMaxImageTokens) : batch;
+}
+}  // namespace
+
 Session::Session(std::shared_ptr<Model> model, int64_t context) : model_(std::move(model)) {
     const int64_t ctx = context > 0 ? std::min(context, model_->config().text.max_position_embeddings) : model_->options().context;
-    cache_ = model_->decoder().make_cache(ctx, model_->options().batch);
+    cache_ = model_->decoder().make_cache(ctx, prefill_chunk(*model_));
 }
 
 void Session::reset() {
     cache_.clear();
     history_.clear();
+    history_media_.clear();
 }
 
-std::vector<float> Session::feed(const std::vector<int32_t>& ids, GenerationStats& stats) {
+size_t Session::cached_prefix(const Prompt& prompt) const {
+    const std::vector<int32_t>& ids = prompt.ids;
+    // Longest common prefix of ids, leaving at least the last token to run for its logits.
+    size_t keep = 0;
+    while (keep < history_.size() && keep + 1 < ids.size() && history_[keep] == ids[keep]) ++keep;
+    // Placeholders look alike: a cached span counts only when the same media sits at the same place.
+    // A span is kept whole or not at all (26B/31B images attend within themselves).
+    for (const PromptMedia& h : history_media_) {
+        const size_t first = static_cast<size_t>(h.position);
+        if (first >= keep) break;
+        const auto same = std::find_if(prompt.media.begin(), prompt.media.end(), [&](const PromptMedia& m) {
+            return m.position == h.position && m.media->tokens == h.media->tokens && m.media->key == h.media->key;
+        });
+        if (same == prompt.media.end() || first + static_cast<size_t>(h.media->tokens) > keep) {
+            keep = first;
+            break;
+        }
+    }
+    for (const PromptMedia& m : prompt.media) {  // a new span the common ids run into
+        const size_t first = static_cast<size_t>(m.position);
+        if (first < keep && first + static_cast<size_t>(m.media->tokens) > keep) keep = first;
+    }
+    return keep;
+}
+
+std::vector<float> Session::feed(const Prompt& prompt, GenerationStats& stats) {
+    const std::vector<int32_t>& ids = prompt.ids;
     if (ids.empty()) throw Error("the prompt is empty");
     if (static_cast<int64_t>(ids.size()) > cache_.context()) {
         throw Error("the prompt has " + std::to_string(ids.size()) + " tokens, more than the context length " +
                     std::to_string(cache_.context()));
     }
-    // Longest common prefix with the cache, leaving at least the last token to run for its logits.
-    size_t keep = 0;
-    while (keep < history_.size() && keep + 1 < ids.size() && history_[keep] == ids[keep]) ++keep;
+    const int64_t hidden = model_->config().text.hidden_size;
+    int64_t prev_end = 0;
+    for (const PromptMedia& m : prompt.media) {
+        if (!m.media || m.position < prev_end || m.media->tokens <= 0 ||
+            m.position + m.media->tokens > static_cast<int64_t>(ids.size()) || m.media->width != hidden ||
+            m.media->data.size() != static_cast<size_t>(m.media->tokens * hidden)) {
+            throw Error("the prompt's media do not fit its placeholders (position, count or width)");
+        }
+        prev_end = m.position + m.media->tokens;
+    }
+    size_t keep = cached_prefix(prompt);
     if (!cache_.can_rewind_to(static_cast<int64_t>(keep))) keep = 0;
     cache_.set_length(static_cast<int64_t>(keep));
     history_.resize(keep);
+    std::erase_if(history_media_, [&](const PromptMedia& m) { return static_cast<size_t>(m.position) >= keep; });
 
     const std::vector<int32_t> fresh(ids.begin() + static_cast<std::ptrdiff_t>(keep), ids.end());
+    std::vector<SoftTokenSpan> spans;
+    const bool bidirectional = model_->decoder().bidirectional_images();
+    for (const PromptMedia& m : prompt.media) {
+        if (static_cast<size_t>(m.position) < keep) continue;  // cached (cached_prefix never cuts a span)
+        SoftTokenSpan s;
+        s.offset = m.position - static_cast<int64_t>(keep);
+        s.rows = m.media->tokens;
+        s.data = m.media->data.data();
+        s.bidirectional = bidirectional && m.media->kind == MediaEmbedding::Kind::Image;
+        spans.push_back(s);
+    }
+    // The media the cache holds after positions [0, n) are in it.
+    auto sync_history = [&](size_t n) {
+        history_.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n));
+        history_media_.clear();
+        for (const PromptMedia& m : prompt.media)
+            if (static_cast<size_t>(m.position + m.media->tokens) <= n) history_media_.push_back(m);
+    };
     std::vector<float> logits;
     try {
-        model_->decoder().forward(fresh, cache_, false,
+        model_->decoder().forward(fresh, spans, cache_, false,
                                   [&](int64_t, const float* row, int64_t n) { logits.assign(row, row + n); }, {}, &cancel_);
     } catch (...) {
         // What completed is still valid: keep the history in step with the cache.
-        history_.assign(ids.begin(), ids.begin() + cache_.length());
+        sync_history(static_cast<size_t>(cache_.length()));
         throw;
     }
-    history_ = ids;
+    sync_history(ids.size());
     stats.prompt_tokens = static_cast<int64_t>(ids.size());
     stats.prefilled_tokens = static_cast<int64_t>(fresh.size());
     return logits;
 }
 
 GenerationResult Session::generate(const std::vector<int32_t>& prompt, const GenerateOptions& o, const TokenCallback& on_token) {
+    return generate(Prompt{prompt, {}}, o, on_token);
+}
+
+GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& o, const TokenCallback& on_token) {
     cancel_.store(false);
     GenerationResult r;
     const auto t0 = Clock::now();
@@ -81,7 +148,7 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Gen
     const auto t_prefilled = Clock::now();
     r.stats.prefill_seconds = seconds(t0, t_prefilled);
 
-    std::vector<int32_t> recent = prompt;
+    std::vector<int32_t> recent = prompt.ids;
     std::string emitted;
     const int64_t n_vocab = static_cast<int64_t>(logits.size());
     for (int64_t step = 0;; ++step) {
@@ -145,7 +212,7 @@ GenerationResult Session::generate(const std::vector<int32_t>& prompt, const Gen
     }
     const auto t_end = Clock::now();
     r.stats.generation_seconds = seconds(t_prefilled, t_end);
-    r.stats.prompt_tokens = static_cast<int64_t>(prompt.size());
+    r.stats.prompt_tokens = static_cast<int64_t>(prompt.ids.size());
     r.stats.generated_tokens = static_cast<int64_t>(r.ids.size());
     r.stats.peak_rss_bytes = peak_rss_bytes();
     r.stats.kv_cache_bytes = cache_.bytes();

@@ -1,12 +1,14 @@
 // The attention block of a decoder layer (spec §2.5, §2.6, §2.7):
 //   h = RMSNorm_in(x); q = RoPE(RMSNorm_q(h·Wqᵀ)); for KV-owning layers k = RoPE(RMSNorm_k(h·Wkᵀ)),
 //   v = RMSNorm_∅(h·Wvᵀ) — or of the raw K projection on K=V full layers — stored in the cache;
-//   attention with scale 1 over the layer's own cache or its donor's; x += RMSNorm_post(o·Woᵀ).
+//   attention with scale 1 over the layer's own cache or its donor's (sliding layers: the window, plus
+//   whole image blocks on 26B/31B); x += RMSNorm_post(o·Woᵀ).
 #include "text/decoder.h"
 
 namespace gd {
 
-void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0) {
+void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0,
+                                  const std::vector<std::pair<int64_t, int64_t>>& blocks) {
     const LayerWeights& l = w_.layers[static_cast<size_t>(layer)];
     const int64_t T = x.rows, H = text_.hidden_size;
     const bool full = text_.is_full(layer);
@@ -45,6 +47,8 @@ void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache
     p.window = full ? 0 : text_.sliding_window;
     p.first_position = pos0;
     p.scale = 1.0f;
+    // Image blocks are bidirectional on sliding layers only; global layers stay causal (spec §2.6.4).
+    if (!full) p.blocks = blocks;
     Tensor attn = backend_.alloc(T, nq * d);
     backend_.attention(q, cache.source(layer), p, attn);
 

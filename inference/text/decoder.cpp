@@ -1,5 +1,6 @@
 #include "text/decoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
@@ -21,8 +22,9 @@ KvCache TextDecoder::make_cache(int64_t context, int64_t max_chunk) const {
     return KvCache(backend_, text_, context, max_chunk);
 }
 
-void TextDecoder::forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
-                          const TensorObserver& observe, const std::atomic<bool>* cancel) {
+void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
+                          bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
+                          const std::atomic<bool>* cancel) {
     if (ids.empty()) return;
     for (int32_t id : ids) {
         if (id < 0 || id >= text_.vocab_size) {
@@ -36,33 +38,71 @@ void TextDecoder::forward(const std::vector<int32_t>& ids, KvCache& cache, bool 
                     " new > context length " + std::to_string(cache.context()) +
                     " (start a new chat or raise the context length)");
     }
-    for (int64_t off = 0; off < n; off += cache.max_chunk()) {
-        const int64_t len = std::min(cache.max_chunk(), n - off);
+    int64_t prev_end = 0;
+    for (const SoftTokenSpan& s : spans) {
+        if (s.offset < prev_end || s.rows <= 0 || s.offset + s.rows > n || s.data == nullptr) {
+            throw Error("soft-token spans must be ordered, non-empty and inside the prompt");
+        }
+        if (s.bidirectional && s.rows > cache.max_chunk()) {
+            throw Error("an image of " + std::to_string(s.rows) + " soft tokens does not fit one prefill chunk of " +
+                        std::to_string(cache.max_chunk()) + " tokens");
+        }
+        prev_end = s.offset + s.rows;
+    }
+    for (int64_t off = 0; off < n;) {
+        int64_t len = std::min(cache.max_chunk(), n - off);
+        // A bidirectional span is attended as a whole: end the chunk before one it would cut.
+        for (const SoftTokenSpan& s : spans) {
+            if (s.bidirectional && s.offset > off && s.offset < off + len && s.offset + s.rows > off + len) {
+                len = s.offset - off;
+            }
+        }
         const std::vector<int32_t> chunk(ids.begin() + off, ids.begin() + off + len);
+        std::vector<SoftTokenSpan> local;
+        for (const SoftTokenSpan& s : spans) {
+            const int64_t a = std::max(s.offset, off), b = std::min(s.offset + s.rows, off + len);
+            if (a >= b) continue;
+            SoftTokenSpan part = s;
+            part.offset = a - off;
+            part.rows = b - a;
+            part.data = s.data + (a - s.offset) * text_.hidden_size;
+            local.push_back(part);
+        }
         const bool last_chunk = off + len == n;
-        forward_chunk(chunk, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{}, observe,
-                      cancel);
+        forward_chunk(chunk, local, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{},
+                      observe, cancel);
         cache.set_length(start + off + len);
+        off += len;
     }
 }
 
-void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
-                                const LogitsSink& sink, const TensorObserver& observe, const std::atomic<bool>* cancel) {
+void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
+                                KvCache& cache, bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
+                                const std::atomic<bool>* cancel) {
     const int64_t T = static_cast<int64_t>(ids.size()), H = text_.hidden_size;
-    // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3).
+    // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3); soft tokens
+    // replace the rows of their placeholders as they are.
     Tensor x = backend_.alloc(T, H);
     backend_.get_rows(w_.token_embd, ids, static_cast<float>(std::sqrt(static_cast<double>(H))), x);
+    std::vector<int32_t> token_part_ids = ids;  // soft-token positions read the pad row of the PLE table
+    std::vector<std::pair<int64_t, int64_t>> blocks;
+    for (const SoftTokenSpan& s : spans) {
+        backend_.upload(s.data, x.view_rows(s.offset, s.rows));
+        std::fill(token_part_ids.begin() + s.offset, token_part_ids.begin() + s.offset + s.rows,
+                  static_cast<int32_t>(model_.tokens.pad));
+        if (s.bidirectional && bidirectional_images()) blocks.emplace_back(pos0 + s.offset, pos0 + s.offset + s.rows);
+    }
     if (observe) observe("inp_scaled", x);
 
     Tensor ple;
     if (text_.has_ple()) {
-        ple = per_layer_inputs(ids, x);
+        ple = per_layer_inputs(token_part_ids, x);
         if (observe) observe("per_layer_inputs", ple);
     }
     const int64_t P = text_.hidden_size_per_layer_input;
     for (int64_t i = 0; i < text_.num_layers; ++i) {
         if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("cancelled");
-        attention_block(i, x, cache, pos0);
+        attention_block(i, x, cache, pos0, blocks);
         if (observe) observe("attn_out-" + std::to_string(i), x);
         ffn_block(i, x);
         if (observe) observe("ffn_out-" + std::to_string(i), x);

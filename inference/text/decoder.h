@@ -22,6 +22,16 @@
 
 namespace gd {
 
+// Rows that replace the token embeddings of ids[offset .. offset + rows) in a forward call: the soft
+// tokens of an image or audio clip (spec §3.7), inserted as-is (no embedding scale). Their PLE token
+// part uses the pad id (spec §9.12). `bidirectional`: on sliding-window layers every row of the span
+// sees the whole span (26B/31B images, spec §2.6.4); a span is then never split across chunks.
+struct SoftTokenSpan {
+    int64_t offset = 0, rows = 0;
+    const float* data = nullptr;  // rows * hidden floats, row-major, on the host
+    bool bidirectional = false;
+};
+
 // One row of logits: the distribution of the token after `position`.
 using LogitsSink = std::function<void(int64_t position, const float* logits, int64_t vocab)>;
 
@@ -39,16 +49,26 @@ public:
     // `cancel`, when given, is checked between layers: setting it from another thread stops the call
     // with gd::Cancelled (the cache keeps the chunks completed before).
     void forward(const std::vector<int32_t>& ids, KvCache& cache, bool all_logits, const LogitsSink& sink,
-                 const TensorObserver& observe = {}, const std::atomic<bool>* cancel = nullptr);
+                 const TensorObserver& observe = {}, const std::atomic<bool>* cancel = nullptr) {
+        forward(ids, {}, cache, all_logits, sink, observe, cancel);
+    }
+    // The same with soft tokens in place of some ids (ordered, non-overlapping spans).
+    void forward(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
+                 bool all_logits, const LogitsSink& sink, const TensorObserver& observe = {},
+                 const std::atomic<bool>* cancel = nullptr);
+    // Whether images get bidirectional attention on sliding layers (26B/31B, spec §2.6.4).
+    bool bidirectional_images() const { return text_.bidirectional_attention == "vision"; }
 
 private:
-    void forward_chunk(const std::vector<int32_t>& ids, int64_t pos0, KvCache& cache, bool all_logits,
-                       const LogitsSink& sink, const TensorObserver& observe, const std::atomic<bool>* cancel);
+    void forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
+                       KvCache& cache, bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
+                       const std::atomic<bool>* cancel);
     // per_layer_embedding.cpp
     Tensor per_layer_inputs(const std::vector<int32_t>& ids, const Tensor& x);
     void ple_branch(int64_t layer, const Tensor& x, const Tensor& ple_layer);
     // attention_block.cpp
-    void attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0);
+    void attention_block(int64_t layer, const Tensor& x, KvCache& cache, int64_t pos0,
+                         const std::vector<std::pair<int64_t, int64_t>>& blocks);
     // ffn_block.cpp
     void ffn_block(int64_t layer, const Tensor& x);
     Tensor dense_mlp(const LayerWeights& l, const Tensor& h);

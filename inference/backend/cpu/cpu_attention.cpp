@@ -1,7 +1,8 @@
 // KV cache writes and attention for the CPU backend. One task per (query row, head): scores over the
 // visible keys (dot products), a f32 softmax, then the weighted sum of values. Keys and values are
 // read from the cache by position: slot = position for full layers, position % capacity for the
-// sliding layers' ring.
+// sliding layers' ring. A query inside a bidirectional block also sees the block's later keys, which
+// this call has already stored.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -39,6 +40,18 @@ void CpuBackend::attention(const Tensor& q, const KvLayer& cache, const Attentio
     // Checked here, not in the tasks: an exception must not escape a worker thread.
     if (cache.ring && (p.window <= 0 || p.window > cache.capacity)) throw Error("attention: window larger than the ring");
     if (!cache.ring && p.first_position + T > cache.capacity) throw Error("attention: positions beyond the KV cache");
+    if (cache.ring && !p.blocks.empty() && p.window + T - 1 > cache.capacity) {
+        throw Error("attention: a bidirectional block needs more of the sliding-window ring than it holds");
+    }
+    // Last visible key per row: the row itself, or the end of its bidirectional block.
+    std::vector<int64_t> last_key(static_cast<size_t>(T));
+    for (int64_t t = 0; t < T; ++t) last_key[static_cast<size_t>(t)] = p.first_position + t;
+    for (const auto& [first, end] : p.blocks) {
+        if (first < p.first_position || end > p.first_position + T || first >= end) {
+            throw Error("attention: a bidirectional block lies outside this call's rows");
+        }
+        for (int64_t i = first; i < end; ++i) last_key[static_cast<size_t>(i - p.first_position)] = end - 1;
+    }
     const Isa isa = isa_;
     pool_.parallel_for(T * p.q_heads, 1, [&](int64_t b, int64_t e, int) {
         std::vector<float> scores;
@@ -46,7 +59,7 @@ void CpuBackend::attention(const Tensor& q, const KvLayer& cache, const Attentio
             const int64_t t = task / p.q_heads, h = task % p.q_heads, kvh = h / group;
             const int64_t i = p.first_position + t;
             const int64_t lo = p.window > 0 ? std::max<int64_t>(0, i - p.window + 1) : 0;
-            const int64_t n = i - lo + 1;
+            const int64_t n = last_key[static_cast<size_t>(t)] - lo + 1;
             scores.resize(static_cast<size_t>(n));
             const float* qv = q.row(t) + h * d;
             float mx = -std::numeric_limits<float>::infinity();

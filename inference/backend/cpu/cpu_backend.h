@@ -38,6 +38,15 @@ public:
     void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up, const Weight& down,
                      const Tensor& out) override;
 
+    // ---- vision/audio tower ops (cpu_tower_ops.cpp; attention kernels in cpu_tower_attention.cpp) ----
+    void clamp(const Tensor& x, float lo, float hi, const Tensor& out) override;
+    void add_rows(const Tensor& x, const std::vector<float>& v) override;
+    void rope_2d(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq,
+                 const std::vector<int32_t>& pos_x, const std::vector<int32_t>& pos_y) override;
+    void attention_dense(const Tensor& q, const Tensor& k, const Tensor& v, int64_t heads, int64_t head_dim,
+                         float scale, const Tensor& out) override;
+    void average_pool(const Tensor& x, int64_t grid_w, int64_t grid_h, int64_t k, const Tensor& out) override;
+
     ThreadPool& pool() { return pool_; }
     Isa isa() const { return isa_; }
 

@@ -1,0 +1,155 @@
+// Image questions end to end against transformers (tools/reference/dump_multimodal_reference.py):
+// image file -> decode -> preprocess -> vision tower -> prompt assembly (markers, placeholders) ->
+// text decoder with the soft tokens inserted (and, on 26B/31B, image blocks attended
+// bidirectionally on sliding layers) -> logits, for every tiny variant, from the safetensors folder
+// and from the GGUF + mmproj pair.
+//
+// Tolerances: the reference also ran each case in float64 and recorded its own f32 error per tensor
+// (relative to max|x|). Two independent f32 computations each within e of the exact result differ by
+// up to 2e; the bound is 3e, as in the decoder tests. The "square" image needs no resampling (its
+// target size at 280 tokens is its own size); the "wide" one is upscaled by our resampler, whose
+// parity with the reference's is tested in tests/vision.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/chat_session.h"
+#include "format/safetensors.h"
+#include "support/test_support.h"
+#include "testmodel/test_model.h"
+#include "vision/image/image_decode.h"
+
+namespace gd::test {
+namespace {
+
+constexpr double kErrorFactor = 3.0;
+
+const nlohmann::json& cases() {
+    static const nlohmann::json j = [] {
+        std::ifstream f(data_dir() + "/reference/multimodal_cases.json");
+        return nlohmann::json::parse(f);
+    }();
+    return j;
+}
+
+std::string model_path(const std::string& variant, bool gguf) {
+    static std::mutex mu;
+    static std::map<std::string, std::string> made;
+    const std::string key = variant + (gguf ? "-gguf" : "-st");
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = made.find(key); it != made.end()) return it->second;
+    const std::string dir = scratch_dir("multimodal-" + key);
+    TestModelOptions o;
+    o.variant = *variant_from_name(variant);
+    o.size = ModelSize::Tiny;
+    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
+    o.seed = 1;  // the reference's seed
+    o.threads = 2;
+    o.out = gguf ? dir + "/model.gguf" : dir;
+    write_test_model(o);
+    return made[key] = o.out;
+}
+
+std::vector<float> tensor(const SafetensorsFile& f, const std::string& name) {
+    const TensorView* v = f.find(name);
+    if (!v) throw Error("the reference has no tensor " + name);
+    std::vector<float> out(v->nbytes / sizeof(float));
+    std::memcpy(out.data(), v->data, v->nbytes);
+    return out;
+}
+
+double relative_error(const float* a, const float* b, size_t n) {
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < n; ++i) {
+        diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+void check_case(const nlohmann::json& c, bool gguf) {
+    const std::string variant = c.at("variant");
+    LoadOptions lo;
+    lo.paths = {model_path(variant, gguf)};
+    lo.threads = 2;
+    lo.context = 1024;
+    auto model = Model::load(lo);
+    ASSERT_TRUE(model->has_vision());
+    const SafetensorsFile ref = SafetensorsFile::open(data_dir() + "/reference/" + c.at("file").get<std::string>());
+
+    // Images -> soft tokens.
+    ChatMessage user;
+    user.role = "user";
+    std::vector<float> soft;
+    for (const auto& file : c.at("images")) {
+        const RgbImage image = decode_image_file(data_dir() + "/vision/e2e/" + file.get<std::string>());
+        auto m = model->encode_image(image, c.at("image_tokens").get<int64_t>());
+        soft.insert(soft.end(), m->data.begin(), m->data.end());
+        user.content.push_back({ChatItem::Kind::Image, "", m});
+    }
+    user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
+    const std::vector<float> want_soft = tensor(ref, "soft_tokens");
+    ASSERT_EQ(soft.size(), want_soft.size()) << "soft-token count";
+    const double soft_err = relative_error(soft.data(), want_soft.data(), soft.size());
+    EXPECT_LE(soft_err, kErrorFactor * c.at("f32_error").at("soft_tokens").get<double>()) << "soft tokens";
+
+    // Prompt assembly: markers and one placeholder per soft token where the processor puts them.
+    const Prompt prompt = single_turn_prompt(*model, user);
+    ASSERT_EQ(prompt.ids, c.at("input_ids").get<std::vector<int32_t>>());
+    ASSERT_EQ(prompt.media.size(), c.at("images").size());
+
+    // Logits at the recorded positions, from one prefill as a session runs it.
+    std::vector<SoftTokenSpan> spans;
+    for (const PromptMedia& m : prompt.media)
+        spans.push_back({m.position, m.media->tokens, m.media->data.data(), model->decoder().bidirectional_images()});
+    KvCache cache = model->decoder().make_cache(static_cast<int64_t>(prompt.ids.size()), kMaxImageTokens);
+    const auto positions = c.at("logit_positions").get<std::vector<int64_t>>();
+    const std::vector<float> want = tensor(ref, "logits");
+    const int64_t vocab = model->config().text.vocab_size;
+    std::vector<float> got(want.size());
+    model->decoder().forward(prompt.ids, spans, cache, true, [&](int64_t pos, const float* row, int64_t n) {
+        const auto it = std::find(positions.begin(), positions.end(), pos);
+        if (it != positions.end()) std::copy(row, row + n, got.begin() + (it - positions.begin()) * vocab);
+    });
+    const double err = relative_error(got.data(), want.data(), got.size());
+    const double tol = kErrorFactor * c.at("f32_error").at("logits").get<double>();
+    EXPECT_LE(err, tol) << "logits";
+    if (std::getenv("GD_PRINT_ERRORS")) {
+        std::printf("%s %s: soft tokens %.3g (reference's own %.3g), logits %.3g (reference's own %.3g)\n",
+                    c.at("file").get<std::string>().c_str(), gguf ? "gguf" : "safetensors", soft_err,
+                    c.at("f32_error").at("soft_tokens").get<double>(), err, c.at("f32_error").at("logits").get<double>());
+    }
+
+    // The cached path: a session prefill then greedy decoding gives the reference's continuation.
+    Session session(model);
+    GenerateOptions g;
+    g.sampling.temperature = 0;
+    g.max_tokens = 16;
+    g.stop_ids = {-1};  // the reference generated 16 tokens without stopping
+    const GenerationResult r = session.generate(prompt, g);
+    EXPECT_EQ(r.ids, c.at("greedy").get<std::vector<int32_t>>()) << "greedy continuation";
+}
+
+class MultimodalReference : public ::testing::TestWithParam<int> {};
+
+TEST_P(MultimodalReference, SafetensorsMatchesTransformers) { check_case(cases().at("cases").at(GetParam()), false); }
+TEST_P(MultimodalReference, GgufWithMmprojMatchesTransformers) { check_case(cases().at("cases").at(GetParam()), true); }
+
+std::string case_name(const ::testing::TestParamInfo<int>& p) {
+    const nlohmann::json& c = cases().at("cases").at(p.param);
+    std::string n = c.at("variant").get<std::string>() + "_" + c.at("case").get<std::string>();
+    std::replace(n.begin(), n.end(), '-', '_');
+    return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, MultimodalReference, ::testing::Range(0, 8), case_name);
+
+}  // namespace
+}  // namespace gd::test
