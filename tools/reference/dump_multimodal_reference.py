@@ -24,7 +24,7 @@ Transformers is the definition of Gemma 4 for this project. For each tiny varian
 Images (tests/data/vision/e2e/, written by this script, deterministic):
   square.png  768x768: at the default 280 budget the target size is 768x768, so no resampling
               happens and the check is independent of the resize filter (256 soft tokens);
-  wide.png    300x200 (w x h): resized (upscaled) to 672x432 -> 126 soft tokens.
+  wide.png    300x200 (w x h): resized (upscaled) to 960x624 -> 260 soft tokens.
 Cases: "one" = [square] + question; "two" = [square, wide] + question.
 
 Usage (from the repository root, after building gemmadesk-cli):
