@@ -1,17 +1,54 @@
 #include "chat/composer.h"
 
+#include <QDir>
 #include <QEvent>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QKeyEvent>
 #include <QLabel>
-#include <QPlainTextEdit>
+#include <QPainter>
+#include <QPainterPath>
 #include <QPushButton>
+#include <QScrollArea>
+#include <QStandardPaths>
 #include <QTextBlock>
 #include <QTextLayout>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include "chat/image_attachment_card.h"
+#include "chat/image_view_dialog.h"
+#include "chat/message_input.h"
+#include "images/image_library.h"
 
 namespace gd::ui {
+
+namespace {
+
+// A small picture-frame glyph for the Attach button, drawn so it follows the palette and needs no
+// image plugin.
+QIcon attachIcon(const QColor& color) {
+    QPixmap pm(40, 40);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(color, 3));
+    p.drawRoundedRect(QRectF(5, 8, 30, 24), 4, 4);
+    p.setBrush(color);
+    p.setPen(Qt::NoPen);
+    p.drawEllipse(QPointF(14, 16), 3, 3);
+    QPainterPath hills;
+    hills.moveTo(7, 30);
+    hills.lineTo(17, 20);
+    hills.lineTo(23, 26);
+    hills.lineTo(27, 22);
+    hills.lineTo(33, 30);
+    hills.closeSubpath();
+    p.drawPath(hills);
+    return QIcon(pm);
+}
+
+}  // namespace
 
 Composer::Composer(QWidget* parent) : QWidget(parent) {
     setObjectName(QStringLiteral("composer"));
@@ -36,15 +73,27 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     attachments_ = new QWidget(this);
     attachments_->setObjectName(QStringLiteral("attachments"));
     attachments_->setAccessibleName(tr("Attachments"));
-    new QHBoxLayout(attachments_);
+    auto* strip = new QHBoxLayout(attachments_);
+    strip->setContentsMargins(0, 0, 0, 0);
+    strip->setSpacing(8);
+    strip->addStretch(1);
     attachments_->hide();  // shown when an image or a recording is attached
     col->addWidget(attachments_);
 
     auto* box = new QFrame(this);
     box->setObjectName(QStringLiteral("inputBox"));
     auto* row = new QHBoxLayout(box);
-    row->setContentsMargins(10, 6, 6, 6);
-    input_ = new QPlainTextEdit(box);
+    row->setContentsMargins(6, 6, 6, 6);
+    attach_ = new QToolButton(box);
+    attach_->setObjectName(QStringLiteral("attachImageButton"));
+    attach_->setAccessibleName(tr("Attach images"));
+    attach_->setToolTip(tr("Attach images (or drop them here, or paste with Ctrl+V)"));
+    attach_->setIcon(attachIcon(palette().color(QPalette::WindowText)));
+    attach_->setIconSize(QSize(20, 20));
+    attach_->setAutoRaise(true);
+    attach_->setEnabled(false);  // until there is an image library
+    row->addWidget(attach_, 0, Qt::AlignBottom);
+    input_ = new MessageInput(box);
     input_->setObjectName(QStringLiteral("messageInput"));
     input_->setAccessibleName(tr("Message"));
     input_->setPlaceholderText(tr("Ask anything… (Enter sends, Shift+Enter for a new line)"));
@@ -71,15 +120,24 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     hint_->hide();
     col->addWidget(hint_);
 
-    connect(send_, &QPushButton::clicked, this, &Composer::trySend);
+    // Images dropped anywhere on the composer (the text box takes its own, see MessageInput).
+    new ImageDropFilter(this, [this](const OfferedImages& offered) { attach(offered); });
+    connect(input_, &MessageInput::imagesOffered, this, &Composer::attach);
+    connect(attach_, &QToolButton::clicked, this, &Composer::openAttachDialog);
+    connect(send_, &QPushButton::clicked, this, &Composer::submit);
     connect(stop_, &QPushButton::clicked, this, &Composer::stopRequested);
     connect(input_, &QPlainTextEdit::textChanged, this, &Composer::adjustHeight);
     adjustHeight();
 }
 
+QPlainTextEdit* Composer::input() const { return input_; }
 QString Composer::text() const { return input_->toPlainText(); }
 void Composer::setText(const QString& text) { input_->setPlainText(text); }
-void Composer::clear() { input_->clear(); }
+
+void Composer::clear() {
+    input_->clear();
+    clearImages();
+}
 
 void Composer::setBusy(bool generating) {
     send_->setVisible(!generating);
@@ -88,14 +146,22 @@ void Composer::setBusy(bool generating) {
 
 void Composer::setSendEnabled(bool enabled, const QString& why) {
     sendEnabled_ = enabled;
+    hintText_ = enabled ? QString() : why;
     send_->setEnabled(enabled);
-    hint_->setText(why);
-    hint_->setVisible(!enabled && !why.isEmpty());
+    hint_->setText(hintText_);
+    hint_->setVisible(!hintText_.isEmpty());
 }
 
-void Composer::beginEdit(qint64 messageId, const QString& text) {
+void Composer::beginEdit(qint64 messageId, const QString& text, const QList<StoredImage>& images) {
     editing_ = messageId;
     setText(text);
+    clearImages();
+    // The edited message's images are already stored: cards are ready at once.
+    for (const StoredImage& image : images) {
+        ImageAttachmentCard* card = addCard(image.name, image.budget);
+        card->setImage(image);
+        if (library_) card->setThumbnail(library_->thumbnail(image.file));
+    }
     editBanner_->show();
     input_->setFocus();
     input_->moveCursor(QTextCursor::End);
@@ -108,10 +174,145 @@ void Composer::cancelEdit() {
     clear();
 }
 
-void Composer::trySend() {
+void Composer::submit() {
     const QString text = input_->toPlainText().trimmed();
-    if (text.isEmpty() || !sendEnabled_ || !send_->isVisible()) return;
-    emit sendRequested(text);
+    if ((text.isEmpty() && cards_.isEmpty()) || !sendEnabled_ || !send_->isVisible()) return;
+    if (imagesPending()) {
+        hint_->setText(tr("Wait a moment: an image is still being read."));
+        hint_->show();
+        return;
+    }
+    emit sendRequested(text, images());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+void Composer::setImageLibrary(ImageLibrary* library) {
+    if (library_) disconnect(library_, nullptr, this, nullptr);
+    library_ = library;
+    attach_->setEnabled(library_ != nullptr);
+    if (!library_) return;
+    connect(library_, &ImageLibrary::attached, this, &Composer::onAttached);
+    connect(library_, &ImageLibrary::attachFailed, this, &Composer::onAttachFailed);
+    connect(library_, &ImageLibrary::thumbnailReady, this, &Composer::onThumbnail);
+}
+
+void Composer::setDefaultImageBudget(int budget) { defaultBudget_ = budget; }
+
+void Composer::attachFiles(const QStringList& paths) {
+    if (!library_) return;
+    for (const QString& path : paths) pending_.insert(library_->attachFile(path), addCard(QFileInfo(path).fileName(), defaultBudget_));
+    if (!paths.isEmpty()) lastFolder_ = QFileInfo(paths.back()).absolutePath();
+}
+
+void Composer::attachImage(const QImage& image, const QString& name) {
+    if (!library_) return;
+    pending_.insert(library_->attachImage(image, name), addCard(name, defaultBudget_));
+}
+
+void Composer::attach(const OfferedImages& offered) {
+    if (!offered.files.isEmpty()) attachFiles(offered.files);
+    else if (!offered.image.isNull()) attachImage(offered.image, tr("Pasted image"));
+}
+
+void Composer::openAttachDialog() {
+    if (!library_) return;
+    auto* dialog = new QFileDialog(this, tr("Attach images"));
+    dialog->setObjectName(QStringLiteral("attachImageDialog"));
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setFileMode(QFileDialog::ExistingFiles);
+    dialog->setDirectory(lastFolder_.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) : lastFolder_);
+    dialog->setNameFilters({tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"), tr("PNG (*.png)"),
+                            tr("JPEG (*.jpg *.jpeg)"), tr("WebP (*.webp)"), tr("BMP (*.bmp)"), tr("TIFF (*.tif *.tiff)"),
+                            tr("GIF (*.gif)"), tr("All files (*)")});
+    connect(dialog, &QFileDialog::filesSelected, this, &Composer::attachFiles);
+    dialog->open();
+}
+
+QList<StoredImage> Composer::images() const {
+    QList<StoredImage> out;
+    for (const ImageAttachmentCard* card : cards_)
+        if (card->isReady()) out.append(card->image());
+    return out;
+}
+
+bool Composer::imagesPending() const { return !pending_.isEmpty(); }
+
+void Composer::clearImages() {
+    QStringList discarded;
+    for (ImageAttachmentCard* card : cards_) {
+        if (card->isReady()) discarded.append(card->image().file);
+        card->hide();
+        card->deleteLater();
+    }
+    cards_.clear();
+    pending_.clear();  // answers still on their way find no card and are dropped
+    attachments_->hide();
+    if (!discarded.isEmpty()) emit imagesDiscarded(discarded);
+}
+
+ImageAttachmentCard* Composer::addCard(const QString& name, int budget) {
+    auto* card = new ImageAttachmentCard(name, budget, attachments_);
+    auto* strip = static_cast<QHBoxLayout*>(attachments_->layout());
+    strip->insertWidget(strip->count() - 1, card);  // before the stretch
+    cards_.append(card);
+    attachments_->show();
+    connect(card, &ImageAttachmentCard::removeRequested, this, [this, card] { removeCard(card); });
+    connect(card, &ImageAttachmentCard::previewRequested, this, [this, card] { previewCard(card); });
+    return card;
+}
+
+void Composer::removeCard(ImageAttachmentCard* card) {
+    const qsizetype at = cards_.indexOf(card);
+    if (at < 0) return;
+    cards_.removeAt(at);
+    for (auto it = pending_.begin(); it != pending_.end();)
+        it = it.value() == card ? pending_.erase(it) : std::next(it);
+    const bool ready = card->isReady();
+    const QString file = card->image().file;
+    card->hide();
+    card->deleteLater();
+    attachments_->setVisible(!cards_.isEmpty());
+    input_->setFocus();
+    if (ready) emit imagesDiscarded({file});
+}
+
+void Composer::previewCard(ImageAttachmentCard* card) {
+    if (!library_ || !card->isReady()) return;
+    const StoredImage image = card->image();
+    auto* dialog = new ImageViewDialog(*library_, tr("%1 as the model sees it").arg(image.name), window());
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->showForModel(image.file, image.budget,
+                         tr("%1 at %2: this is the picture the model gets (original %3×%4).")
+                             .arg(image.name, card->detailText()).arg(image.width).arg(image.height));
+    dialog->open();
+}
+
+void Composer::onAttached(quint64 ticket, const StoredImage& image, const QImage& thumbnail) {
+    ImageAttachmentCard* card = pending_.take(ticket);
+    if (!card) {
+        emit imagesDiscarded({image.file});  // removed (or sent without it) while it was read
+        return;
+    }
+    card->setImage(image);
+    card->setThumbnail(thumbnail);
+    if (pending_.isEmpty()) {
+        hint_->setText(hintText_);
+        hint_->setVisible(!hintText_.isEmpty());
+    }
+}
+
+void Composer::onAttachFailed(quint64 ticket, const QString& message) {
+    ImageAttachmentCard* card = pending_.take(ticket);
+    if (!card) return;
+    removeCard(card);
+    emit attachFailed(message);
+}
+
+void Composer::onThumbnail(const QString& file, const QImage& thumbnail) {
+    for (ImageAttachmentCard* card : cards_)
+        if (card->isReady() && card->image().file == file) card->setThumbnail(thumbnail);
 }
 
 bool Composer::eventFilter(QObject* watched, QEvent* event) {
@@ -119,7 +320,7 @@ bool Composer::eventFilter(QObject* watched, QEvent* event) {
         auto* key = static_cast<QKeyEvent*>(event);
         const bool enter = key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter;
         if (enter && !(key->modifiers() & Qt::ShiftModifier)) {
-            trySend();
+            submit();
             return true;
         }
         if (key->key() == Qt::Key_Escape && editing_ != 0) {

@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include "chat/code_block_widget.h"
+#include "chat/message_images.h"
 
 namespace gd::ui {
 
@@ -85,6 +86,8 @@ MessageWidget::MessageWidget(qint64 messageId, const QString& role, QWidget* par
     col->addWidget(thinkingText_);
     connect(thinkingToggle_, &QToolButton::toggled, this, &MessageWidget::setThinkingExpanded);
 
+    imagesSlot_ = new QVBoxLayout;
+    col->addLayout(imagesSlot_);
     body_ = new QVBoxLayout;
     body_->setSpacing(8);
     col->addLayout(body_);
@@ -116,6 +119,19 @@ void MessageWidget::setText(const QString& markdown) {
     text_ = markdown;
     render();
 }
+
+void MessageWidget::setImages(ImageLibrary& library, const QList<StoredImage>& images) {
+    if (images_) {
+        images_->hide();
+        images_->deleteLater();
+        images_ = nullptr;
+    }
+    if (images.isEmpty()) return;
+    images_ = new MessageImages(library, images, bubble_);
+    imagesSlot_->addWidget(images_);
+}
+
+QList<StoredImage> MessageWidget::images() const { return images_ ? images_->images() : QList<StoredImage>{}; }
 
 void MessageWidget::setThinking(const QString& thinking) {
     thinking_ = thinking;

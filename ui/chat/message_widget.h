@@ -2,17 +2,22 @@
 // One message of a conversation as the user sees it: who wrote it, the text rendered as markdown
 // (prose through Qt's renderer, code blocks as CodeBlockWidgets), the thinking channel collapsed
 // behind a toggle, a status line (generating, interrupted, statistics) and the actions that apply
-// (copy; edit for the user's messages; regenerate for the last answer).
+// (copy; edit for the user's messages; regenerate for the last answer). A user's message shows its
+// images as thumbnails above the text.
 // While an answer streams, only the segments whose text changed are re-rendered.
 #include <QFrame>
 #include <QList>
 #include "chat/markdown_segments.h"
+#include "images/stored_image.h"
 
 class QLabel;
 class QToolButton;
 class QVBoxLayout;
 
 namespace gd::ui {
+
+class ImageLibrary;
+class MessageImages;
 
 class MessageWidget : public QFrame {
     Q_OBJECT
@@ -27,6 +32,8 @@ public:
     QString thinking() const { return thinking_; }
 
     void setText(const QString& markdown);
+    void setImages(ImageLibrary& library, const QList<StoredImage>& images);
+    QList<StoredImage> images() const;
     void setThinking(const QString& thinking);
     void appendDelta(const QString& answer, const QString& thinking);
     // "" for a finished message; otherwise a short note shown beside the author ("interrupted").
@@ -49,6 +56,8 @@ private:
     QList<QWidget*> segmentWidgets_;
     QWidget* bubble_ = nullptr;
     QVBoxLayout* body_ = nullptr;
+    QVBoxLayout* imagesSlot_ = nullptr;
+    MessageImages* images_ = nullptr;
     QLabel* author_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* details_ = nullptr;

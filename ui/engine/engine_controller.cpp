@@ -28,6 +28,7 @@ EngineController::EngineController(QObject* parent) : QObject(parent) {
         emit busyChanged();
     });
     connect(worker_, &EngineWorker::delta, this, &EngineController::delta);
+    connect(worker_, &EngineWorker::progress, this, &EngineController::progress);
     connect(worker_, &EngineWorker::finished, this, [this](quint64 id, const GenerationSummary& s) {
         generating_ = false;
         emit finished(id, s);

@@ -36,6 +36,7 @@ signals:
     void loaded(const gd::ui::ModelInfo& info);
     void loadFailed(const QString& message, bool cancelled);
     void delta(quint64 id, const QString& answer, const QString& thinking);
+    void progress(quint64 id, const QString& stage);
     void finished(quint64 id, const gd::ui::GenerationSummary& summary);
     void failed(quint64 id, const QString& message);
     void busyChanged();

@@ -26,10 +26,27 @@ QString describeLoadError(const std::exception& e, const QString& path) {
 }
 
 QString describeGenerationError(const std::exception& e) {
+    if (dynamic_cast<const ImageInputError*>(&e)) return QString::fromStdString(e.what());
     if (dynamic_cast<const std::bad_alloc*>(&e))
         return tr("Ran out of memory while answering. Shorten the conversation (start a new chat), "
                   "lower the context length in Settings, or use a smaller model.");
     return tr("The answer failed: %1").arg(QString::fromStdString(e.what()));
+}
+
+QString describeImageError(const std::exception& e, const QString& imageName) {
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return tr("Not enough memory to read the image %1. Pick a lower image detail, or close other programs.").arg(imageName);
+    if (dynamic_cast<const gd::FormatError*>(&e))
+        return tr("The image %1 can't be read: %2").arg(imageName, QString::fromStdString(e.what()));
+    return tr("The image %1 could not be used: %2").arg(imageName, QString::fromStdString(e.what()));
+}
+
+QString describeMissingImage(const QString& imageName) {
+    return tr("The image %1 is no longer in the app's image folder. Attach it again.").arg(imageName);
+}
+
+QString noImageInputMessage() {
+    return tr("This model has no image input (for GGUF, put its mmproj file next to it).");
 }
 
 }  // namespace gd::ui

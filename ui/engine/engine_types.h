@@ -30,15 +30,25 @@ struct ModelInfo {
     QString device;            // "CPU, 2 threads"
     qint64 context = 0;        // tokens a conversation may hold
     qint64 maxContext = 0;     // the model's maximum
-    bool vision = false, audio = false;
+    bool vision = false, audio = false;  // vision: the loaded model takes images (has its tower)
     double loadSeconds = 0;
     SamplingSettings defaults; // from the model's generation config
     QString defaultsSource;
 };
 
+// An image of a user's turn: the worker decodes the file and encodes it with the vision tower at
+// `budget` soft tokens (one of 70, 140, 280, 560, 1120) when the turn is new to the engine.
+struct ImageAttachment {
+    QString path;              // absolute: the app's stored copy, which does not move
+    QString name;              // for messages ("photo.jpg")
+    int budget = 280;
+    bool operator==(const ImageAttachment&) const = default;
+};
+
 struct ChatTurn {
     QString role;              // "user" or "assistant" (the system prompt travels separately)
     QString text;
+    QList<ImageAttachment> images;  // user turns; sent before the text, as the model was trained
 };
 
 struct GenerateRequest {

@@ -23,17 +23,11 @@ QString displayName(const QStringList& paths) {
     return fi.isDir() ? QFileInfo(QDir::cleanPath(fi.absoluteFilePath())).fileName() : fi.fileName();
 }
 
-std::vector<gd::ChatMessage> toMessages(const QList<ChatTurn>& turns) {
-    std::vector<gd::ChatMessage> out;
-    out.reserve(static_cast<size_t>(turns.size()));
-    for (const ChatTurn& t : turns) out.push_back(gd::ChatMessage::text(t.role.toStdString(), t.text.toStdString()));
-    return out;
-}
-
 bool startsWith(const QList<ChatTurn>& all, const QList<ChatTurn>& prefix) {
     if (prefix.size() > all.size()) return false;
     for (qsizetype i = 0; i < prefix.size(); ++i)
-        if (all[i].role != prefix[i].role || all[i].text != prefix[i].text) return false;
+        if (all[i].role != prefix[i].role || all[i].text != prefix[i].text || all[i].images != prefix[i].images)
+            return false;
     return true;
 }
 
@@ -75,7 +69,7 @@ void EngineWorker::load(const LoadRequest& request) {
         info.device = threads == 1 ? tr("CPU, 1 thread") : tr("CPU, %1 threads").arg(threads);
         info.maxContext = model->config().text.max_position_embeddings;
         info.context = std::min<qint64>(request.context, info.maxContext);
-        info.vision = report.has_vision;
+        info.vision = model->has_vision();  // the tower was loaded, not only described
         info.audio = report.has_audio;
         info.loadSeconds = model->load_seconds();
         info.defaults.temperature = defaults.temperature;
@@ -98,6 +92,7 @@ void EngineWorker::unload() {
         chat_.reset();
     }
     sessionTurns_.clear();
+    images_.clear();
     const bool had = model_ != nullptr;
     model_.reset();
     if (had) emit unloaded();
@@ -123,7 +118,12 @@ void EngineWorker::prepareConversation(const GenerateRequest& request) {
         sessionThinking_ = request.thinking;
     }
     const QList<ChatTurn> fresh = request.turns.mid(sessionTurns_.size());
-    for (const gd::ChatMessage& m : toMessages(fresh)) chat_->add(m);
+    // Images are decoded and encoded here, before the first token: say so when there are any.
+    const auto onImage = [this, &request](int index, int total) {
+        emit progress(request.id, total == 1 ? tr("reading the image…") : tr("reading image %1 of %2…").arg(index).arg(total));
+    };
+    for (const gd::ChatMessage& m : images_.toMessages(*model_, fresh, &stop_, onImage)) chat_->add(m);
+    images_.retainOnly(request.turns);
     sessionTurns_ = request.turns;
 }
 
@@ -131,6 +131,10 @@ void EngineWorker::generate(const GenerateRequest& request) {
     stop_.store(false);
     if (!model_) {
         emit failed(request.id, tr("No model is loaded. Pick one in the model picker first."));
+        return;
+    }
+    if (!model_->has_vision() && hasImages(request.turns)) {
+        emit failed(request.id, noImageInputMessage());
         return;
     }
     GenerationSummary summary;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <memory>
 #include "engine/engine_types.h"
+#include "engine/turn_images.h"
 
 namespace gd {
 class Model;
@@ -39,6 +40,9 @@ signals:
     // New text of the answer and of the thinking channel since the last delta (coalesced so that a
     // fast model does not flood the UI thread: at most one delta per ~30 ms).
     void delta(quint64 id, const QString& answer, const QString& thinking);
+    // What the answer waits for before its first token, when that takes a while ("reading image 1
+    // of 2…"): shown as the answer's status.
+    void progress(quint64 id, const QString& stage);
     void finished(quint64 id, const gd::ui::GenerationSummary& summary);
     void failed(quint64 id, const QString& message);
 
@@ -56,6 +60,7 @@ private:
     QString sessionSystem_;
     bool sessionThinking_ = false;
     QList<ChatTurn> sessionTurns_;
+    TurnImages images_;                     // soft tokens of sessionTurns_' images
 };
 
 }  // namespace gd::ui

@@ -240,6 +240,17 @@ bool ChatStore::deleteConversation(qint64 id) {
   return true;
 }
 
+bool ChatStore::anyMetaContains(const QString& text) const {
+  QSqlQuery q(m_db);
+  // instr(), not LIKE: the text is matched as it is ('_' and '%' are not wildcards).
+  if (!runSql(q, QStringLiteral("SELECT EXISTS(SELECT 1 FROM messages WHERE instr(meta, ?) > 0)"), {textValue(text)}) ||
+      !q.next()) {
+    fail(QStringLiteral("Could not read the messages"), sqlErrorText(q));
+    return true;
+  }
+  return q.value(0).toInt() != 0;
+}
+
 QList<ConversationSummary> ChatStore::conversations() const {
   QList<ConversationSummary> list;
   QSqlQuery q(m_db);

@@ -95,6 +95,10 @@ class ChatStore {
                      const QJsonObject& meta);
   // Deletes that message and every later one of its conversation (edit-and-resend, regenerate).
   bool deleteMessagesFrom(qint64 conversationId, qint64 firstMessageId);
+  // Whether any message's metadata contains `text` (e.g. a stored attachment's file name), so the
+  // app can tell a file no message refers to any more. True also when the store can't tell: a
+  // caller deleting files must keep what may be in use.
+  bool anyMetaContains(const QString& text) const;
 
   // Full-text search over every message's text and thinking and every title, as the user typed it:
   // each word must appear (accents and case ignored), the last one as a prefix, so results follow

@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QStandardPaths>
 #include <algorithm>
+#include <cstdlib>
+#include "vision/image/image_preprocess.h"
 
 namespace gd::ui {
 
@@ -33,6 +35,15 @@ int AppSettings::threads() const { return qBound(0, settings_->value("engine/thr
 void AppSettings::setThreads(int n) { settings_->setValue("engine/threads", n); }
 QString AppSettings::device() const { return settings_->value("engine/device", "auto").toString(); }
 void AppSettings::setDevice(const QString& d) { settings_->setValue("engine/device", d); }
+
+int AppSettings::imageBudget() const {
+    const int wanted = settings_->value("chat/image_budget", int(gd::kDefaultImageTokens)).toInt();
+    int best = int(gd::kImageBudgets[0]);
+    for (int64_t b : gd::kImageBudgets)
+        if (std::abs(int(b) - wanted) < std::abs(best - wanted)) best = int(b);
+    return best;
+}
+void AppSettings::setImageBudget(int tokens) { settings_->setValue("chat/image_budget", tokens); }
 
 SamplingSettings AppSettings::sampling(const SamplingSettings& d) const {
     SamplingSettings s = d;

@@ -28,6 +28,9 @@ public:
     void setThreads(int n);
     QString device() const;                 // "auto", "cpu" or "cuda:N"
     void setDevice(const QString& d);
+    // Soft tokens a newly attached image starts at: one of 70, 140, 280, 560, 1120 (the nearest).
+    int imageBudget() const;
+    void setImageBudget(int tokens);
 
     // Sampling: the model's defaults with the user's overrides on top.
     SamplingSettings sampling(const SamplingSettings& modelDefaults) const;

@@ -14,6 +14,7 @@
 #include <QVBoxLayout>
 #include <thread>
 #include "backend/device_query.h"
+#include "vision/image/image_preprocess.h"
 #include "settings/app_settings.h"
 
 namespace gd::ui {
@@ -46,6 +47,16 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     maxTokens_->setRange(16, 262144);
     maxTokens_->setSingleStep(256);
     cf->addRow(tr("Longest answer"), maxTokens_);
+    imageBudget_ = named(new QComboBox(chat), "imageBudgetCombo", tr("Default image detail"));
+    imageBudget_->setToolTip(tr("Soft tokens an attached image starts at; each image has its own slider too. "
+                                "More detail: the model sees a larger image, which costs more memory and time."));
+    for (int64_t b : gd::kImageBudgets) {
+        const QString note = b == gd::kImageBudgets[0] ? tr(" (fastest)")
+                             : b == gd::kDefaultImageTokens ? tr(" (recommended)")
+                             : b == gd::kMaxImageTokens ? tr(" (finest detail)") : QString();
+        imageBudget_->addItem(tr("%1 tokens%2").arg(b).arg(note), int(b));
+    }
+    cf->addRow(tr("Default image detail"), imageBudget_);
     col->addWidget(chat);
 
     auto* sampling = new QGroupBox(tr("Sampling"), this);
@@ -117,6 +128,7 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     system_->setPlainText(settings_.systemPrompt());
     thinking_->setChecked(settings_.thinking());
     maxTokens_->setValue(int(qMin<qint64>(settings_.maxAnswerTokens(), maxTokens_->maximum())));
+    imageBudget_->setCurrentIndex(qMax(0, imageBudget_->findData(settings_.imageBudget())));
     showSampling(settings_.sampling(modelDefaults()));
     context_->setValue(int(qMin<qint64>(settings_.contextLength(), context_->maximum())));
     shownContext_ = context_->value();
@@ -147,6 +159,7 @@ void SettingsDialog::accept() {
     settings_.setSystemPrompt(system_->toPlainText());
     settings_.setThinking(thinking_->isChecked());
     settings_.setMaxAnswerTokens(maxTokens_->value());
+    settings_.setImageBudget(imageBudget_->currentData().toInt());
     SamplingSettings s;
     s.temperature = temperature_->value();
     s.topK = topK_->value();

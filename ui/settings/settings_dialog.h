@@ -1,5 +1,5 @@
 #pragma once
-// Settings: system prompt, thinking, sampling (with the loaded model's defaults one click away),
+// Settings: system prompt, thinking, default image detail, sampling (with the loaded model's defaults one click away),
 // answer length, context length, threads and device. Reads from and writes to AppSettings on accept;
 // tells the caller whether the model must be reloaded (context, threads or device changed).
 #include <QDialog>
@@ -39,6 +39,7 @@ private:
     QDoubleSpinBox* minP_ = nullptr;
     QSpinBox* seed_ = nullptr;
     QSpinBox* maxTokens_ = nullptr;
+    QComboBox* imageBudget_ = nullptr;
     QSpinBox* context_ = nullptr;
     QSpinBox* threads_ = nullptr;
     QComboBox* device_ = nullptr;

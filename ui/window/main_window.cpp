@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QCloseEvent>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -30,6 +31,9 @@
 #include "chat/composer.h"
 #include "chat/message_widget.h"
 #include "engine/engine_controller.h"
+#include "engine/engine_errors.h"
+#include "images/image_library.h"
+#include "images/image_mime.h"
 #include "history/chat_store.h"
 #include "models/model_list_model.h"
 #include "models/model_picker_dialog.h"
@@ -43,8 +47,9 @@ namespace {
 constexpr int kConversationIdRole = Qt::UserRole;
 constexpr int kMessageIdRole = Qt::UserRole + 1;
 
-QString titleFrom(const QString& text) {
+QString titleFrom(const QString& text, const QList<StoredImage>& images) {
     QString t = text.simplified();
+    if (t.isEmpty() && !images.isEmpty()) t = QObject::tr("Image: %1").arg(images.front().name);
     if (t.size() > 48) t = t.left(45).trimmed() + QStringLiteral("…");
     return t.isEmpty() ? QObject::tr("New chat") : t;
 }
@@ -89,6 +94,9 @@ MainWindow::MainWindow(ChatStore& store, AppSettings& settings, EngineController
     setObjectName(QStringLiteral("mainWindow"));
     setWindowTitle(tr("Gemma Desk"));
     resize(1180, 780);
+    // Images beside the history file; an in-memory history keeps this session's in a temporary folder.
+    const bool onDisk = !store_.path().isEmpty() && !store_.path().startsWith(QLatin1Char(':'));
+    images_ = new ImageLibrary(onDisk ? QFileInfo(store_.path()).absolutePath() : QString(), this);
     buildUi();
     buildShortcuts();
 
@@ -103,6 +111,7 @@ MainWindow::MainWindow(ChatStore& store, AppSettings& settings, EngineController
     connect(&engine_, &EngineController::loaded, this, &MainWindow::onLoaded);
     connect(&engine_, &EngineController::loadFailed, this, &MainWindow::onLoadFailed);
     connect(&engine_, &EngineController::delta, this, &MainWindow::onDelta);
+    connect(&engine_, &EngineController::progress, this, &MainWindow::onProgress);
     connect(&engine_, &EngineController::finished, this, &MainWindow::onFinished);
     connect(&engine_, &EngineController::failed, this, &MainWindow::onFailed);
     connect(&engine_, &EngineController::busyChanged, this, &MainWindow::updateComposerState);
@@ -224,7 +233,11 @@ void MainWindow::buildUi() {
     chatView_ = new ChatView(main);
     col->addWidget(chatView_, 1);
     composer_ = new Composer(main);
+    composer_->setImageLibrary(images_);
+    composer_->setDefaultImageBudget(settings_.imageBudget());
     col->addWidget(composer_);
+    // Images dropped on the conversation join the message being written.
+    new ImageDropFilter(chatView_->viewport(), [this](const OfferedImages& offered) { composer_->attach(offered); });
     splitter->addWidget(main);
     splitter->setStretchFactor(0, 0);
     splitter->setStretchFactor(1, 1);
@@ -271,8 +284,12 @@ void MainWindow::buildUi() {
     connect(dismiss, &QToolButton::clicked, errorBanner_, &QWidget::hide);
     connect(composer_, &Composer::sendRequested, this, &MainWindow::sendMessage);
     connect(composer_, &Composer::stopRequested, this, &MainWindow::stopAnswer);
+    connect(composer_, &Composer::attachFailed, this, &MainWindow::showError);
+    // Queued: a composer cleared while sending discards its cards before the message that keeps
+    // their files is stored.
+    connect(composer_, &Composer::imagesDiscarded, this, &MainWindow::releaseImages, Qt::QueuedConnection);
     connect(chatView_, &ChatView::editRequested, this, [this](qint64 id) {
-        if (MessageWidget* w = chatView_->findMessage(id)) composer_->beginEdit(id, w->text());
+        if (MessageWidget* w = chatView_->findMessage(id)) composer_->beginEdit(id, w->text(), w->images());
     });
     connect(chatView_, &ChatView::regenerateRequested, this, [this](qint64) { regenerate(); });
 }
@@ -283,7 +300,7 @@ void MainWindow::buildShortcuts() {
         s->setContext(Qt::WindowShortcut);
         connect(s, &QShortcut::activated, this, slot);
     };
-    add(QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { if (!composer_->text().trimmed().isEmpty()) sendMessage(composer_->text().trimmed()); });
+    add(QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { composer_->submit(); });
     add(QKeySequence(Qt::Key_Escape), [this] { if (engine_.isGenerating()) stopAnswer(); });
     add(QKeySequence(Qt::CTRL | Qt::Key_Period), [this] { stopAnswer(); });
     add(QKeySequence::New, [this] { newConversation(); });
@@ -362,6 +379,7 @@ void MainWindow::showConversation(qint64 id) {
     for (const StoredMessage& m : store_.messages(id)) {
         if (m.role == QLatin1String("system")) continue;
         MessageWidget* w = chatView_->appendMessage(m.id, m.role, m.text, m.thinking);
+        w->setImages(*images_, imagesFromMeta(m.meta));
         if (m.id == streamingMessage_) {
             w->setText(streamText_);
             w->setThinking(streamThinking_);
@@ -406,7 +424,11 @@ void MainWindow::deleteCurrent() {
     if (QMessageBox::question(this, tr("Delete chat"), tr("Delete this chat and all its messages?")) != QMessageBox::Yes)
         return;
     if (id == streamingConversation_) stopAnswer();
+    QStringList files;  // the chat's images, deleted with it unless another message has them too
+    for (const StoredMessage& m : store_.messages(id))
+        for (const StoredImage& image : imagesFromMeta(m.meta)) files.append(image.file);
     store_.deleteConversation(id);
+    releaseImages(files);
     newConversation();
     refreshConversationList();
 }
@@ -480,27 +502,41 @@ ModelPickerDialog* MainWindow::openModelPicker() {
 void MainWindow::openSettings() {
     SettingsDialog dialog(settings_, engine_.model(), this);
     if (dialog.exec() != QDialog::Accepted) return;
+    composer_->setDefaultImageBudget(settings_.imageBudget());
     if (dialog.reloadNeeded() && engine_.model()) loadModel(engine_.lastLoadRequest().paths);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sending and streaming
 
-void MainWindow::sendMessage(const QString& text) {
-    if (text.trimmed().isEmpty() || engine_.isGenerating() || !engine_.model()) return;
+void MainWindow::sendMessage(const QString& text, const QList<StoredImage>& images) {
+    if ((text.trimmed().isEmpty() && images.isEmpty()) || engine_.isGenerating() || !engine_.model()) return;
+    if (!images.isEmpty() && !engine_.model()->vision) {
+        // Nothing is stored or cleared: the message waits in the composer for another model, or
+        // for its images to be removed.
+        showError(noImageInputMessage());
+        return;
+    }
     if (conversation_ == 0) {
-        conversation_ = store_.createConversation(titleFrom(text));
+        conversation_ = store_.createConversation(titleFrom(text, images));
         chatView_->clear();
     }
+    QStringList replacedImages;
     if (const qint64 edited = composer_->editingMessageId()) {
         // Edit-and-resend: the edited message and everything after it are replaced.
+        for (const StoredMessage& m : store_.messages(conversation_))
+            if (m.id >= edited)
+                for (const StoredImage& image : imagesFromMeta(m.meta)) replacedImages.append(image.file);
         store_.deleteMessagesFrom(conversation_, edited);
         composer_->cancelEdit();
         showConversation(conversation_);
     }
-    const qint64 id = store_.addMessage(conversation_, QStringLiteral("user"), text);
-    chatView_->appendMessage(id, QStringLiteral("user"), text);
+    QJsonObject meta;
+    setImagesInMeta(meta, images);
+    const qint64 id = store_.addMessage(conversation_, QStringLiteral("user"), text, meta);
+    chatView_->appendMessage(id, QStringLiteral("user"), text)->setImages(*images_, images);
     composer_->clear();
+    releaseImages(replacedImages);
     startAnswer(conversation_);
     refreshConversationList();
 }
@@ -520,9 +556,14 @@ void MainWindow::startAnswer(qint64 conversationId) {
     request.thinking = settings_.thinking();
     request.sampling = settings_.sampling(engine_.model()->defaults);
     request.maxTokens = settings_.maxAnswerTokens();
-    for (const StoredMessage& m : store_.messages(conversationId)) {
+    const QList<StoredMessage> messages = store_.messages(conversationId);
+    for (const StoredMessage& m : messages) {
         if (m.role != QLatin1String("user") && m.role != QLatin1String("assistant")) continue;
-        request.turns.append(ChatTurn{m.role, m.text});
+        ChatTurn turn{m.role, m.text, {}};
+        // A model without image input gets the conversation's words only (its new message was
+        // refused above if it had images); the images stay shown in the chat.
+        if (engine_.model()->vision) turn.images = turnImages(imagesFromMeta(m.meta));
+        request.turns.append(turn);
     }
     QJsonObject meta{{"model", engine_.model()->name}};
     streamingConversation_ = conversationId;
@@ -547,9 +588,34 @@ void MainWindow::onDelta(quint64 id, const QString& answer, const QString& think
     streamDirty_ = true;
     if (conversation_ == streamingConversation_)
         if (MessageWidget* w = chatView_->findMessage(streamingMessage_)) {
+            w->setStatus(tr("writing…"));  // (after "reading the image…")
             w->appendDelta(answer, thinking);
             chatView_->scrollToBottomIfFollowing();
         }
+}
+
+void MainWindow::onProgress(quint64 id, const QString& stage) {
+    if (id != request_ || conversation_ != streamingConversation_) return;
+    if (MessageWidget* w = chatView_->findMessage(streamingMessage_)) w->setStatus(stage);
+}
+
+QList<ImageAttachment> MainWindow::turnImages(const QList<StoredImage>& images) const {
+    QList<ImageAttachment> out;
+    for (const StoredImage& image : images) {
+        const QString path = images_->pathOf(image.file);
+        // The last message's images were just attached; an earlier one whose copy was deleted by
+        // hand is left out rather than failing every answer of the chat ("image not found" shows).
+        if (path.isEmpty() || !QFileInfo::exists(path)) continue;
+        out.append(ImageAttachment{path, image.name, image.budget});
+    }
+    return out;
+}
+
+void MainWindow::releaseImages(const QStringList& files) {
+    QSet<QString> inComposer;
+    for (const StoredImage& image : composer_->images()) inComposer.insert(image.file);
+    for (const QString& file : QSet<QString>(files.begin(), files.end()))
+        if (!inComposer.contains(file) && !store_.anyMetaContains(file)) images_->remove(file);
 }
 
 void MainWindow::saveStreaming(bool complete) {

@@ -4,6 +4,9 @@
 // edit-and-resend), the model and settings in the header, load progress with cancel, and a status
 // bar with model, device, speed, time to first token and context used.
 //
+// Images attached to a message are copied into <data folder>/images/ (see ImageLibrary) and listed
+// in the message's metadata; a copy no message or composer refers to any more is deleted.
+//
 // Every message is written to the history store when sent; a streaming answer is saved at least
 // every second (kSaveIntervalMs) and marked complete at the end, so a crash loses at most the last
 // second of it.
@@ -11,6 +14,7 @@
 #include <QPointer>
 #include <memory>
 #include "engine/engine_types.h"
+#include "images/stored_image.h"
 
 class QLabel;
 class QLineEdit;
@@ -28,6 +32,7 @@ class ChatStore;
 class ChatView;
 class Composer;
 class EngineController;
+class ImageLibrary;
 class MessageWidget;
 class ModelPickerDialog;
 
@@ -44,7 +49,9 @@ public:
 
     // Actions the UI offers, callable by tests and the command line.
     void loadModel(const QStringList& paths);
-    void sendMessage(const QString& text);
+    // Sends `text` with `images` (attached in the composer). Refused, leaving the composer as it is,
+    // when the model takes no images.
+    void sendMessage(const QString& text, const QList<StoredImage>& images = {});
     void stopAnswer();
     void newConversation();
     void openConversation(qint64 id);
@@ -56,6 +63,7 @@ public:
     qint64 streamingMessage() const { return streamingMessage_; }
     ChatView* chatView() const { return chatView_; }
     Composer* composer() const { return composer_; }
+    ImageLibrary* imageLibrary() const { return images_; }
 
 signals:
     void answerFinished(qint64 messageId, const QString& finishReason);
@@ -78,16 +86,21 @@ private:
     void renameCurrent();
     void deleteCurrent();
     void exportCurrent(const QString& format);
+    QList<ImageAttachment> turnImages(const QList<StoredImage>& images) const;
+    // Deletes the stored copies among `files` that no message and no composer card refers to.
+    void releaseImages(const QStringList& files);
 
     void onLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& message, bool cancelled);
     void onDelta(quint64 id, const QString& answer, const QString& thinking);
+    void onProgress(quint64 id, const QString& stage);
     void onFinished(quint64 id, const GenerationSummary& summary);
     void onFailed(quint64 id, const QString& message);
 
     ChatStore& store_;
     AppSettings& settings_;
     EngineController& engine_;
+    ImageLibrary* images_ = nullptr;
 
     qint64 conversation_ = 0;            // shown conversation (0 = a new one, not stored yet)
     // The answer being generated: its request, conversation, stored message and text so far.
