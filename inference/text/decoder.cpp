@@ -81,22 +81,26 @@ void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vect
                                 const std::atomic<bool>* cancel) {
     const int64_t T = static_cast<int64_t>(ids.size()), H = text_.hidden_size;
     // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3); soft tokens
-    // replace the rows of their placeholders as they are.
-    Tensor x = backend_.alloc(T, H);
-    backend_.get_rows(w_.token_embd, ids, static_cast<float>(std::sqrt(static_cast<double>(H))), x);
-    std::vector<int32_t> token_part_ids = ids;  // soft-token positions read the pad row of the PLE table
+    // replace the rows of their placeholders as they are. As in transformers, every media
+    // placeholder id reads the pad row, in the embedding and in the PLE token part (spec §9.12) —
+    // also one the model generated itself, which has no soft token to take its place.
+    const TokenIds& tk = model_.tokens;
+    std::vector<int32_t> lookup_ids = ids;
+    for (int32_t& id : lookup_ids)
+        if (id == tk.image || id == tk.audio || id == tk.video) id = static_cast<int32_t>(tk.pad);
     std::vector<std::pair<int64_t, int64_t>> blocks;
     for (const SoftTokenSpan& s : spans) {
-        backend_.upload(s.data, x.view_rows(s.offset, s.rows));
-        std::fill(token_part_ids.begin() + s.offset, token_part_ids.begin() + s.offset + s.rows,
-                  static_cast<int32_t>(model_.tokens.pad));
+        std::fill(lookup_ids.begin() + s.offset, lookup_ids.begin() + s.offset + s.rows, static_cast<int32_t>(tk.pad));
         if (s.bidirectional && bidirectional_images()) blocks.emplace_back(pos0 + s.offset, pos0 + s.offset + s.rows);
     }
+    Tensor x = backend_.alloc(T, H);
+    backend_.get_rows(w_.token_embd, lookup_ids, static_cast<float>(std::sqrt(static_cast<double>(H))), x);
+    for (const SoftTokenSpan& s : spans) backend_.upload(s.data, x.view_rows(s.offset, s.rows));
     if (observe) observe("inp_scaled", x);
 
     Tensor ple;
     if (text_.has_ple()) {
-        ple = per_layer_inputs(token_part_ids, x);
+        ple = per_layer_inputs(lookup_ids, x);
         if (observe) observe("per_layer_inputs", ple);
     }
     const int64_t P = text_.hidden_size_per_layer_input;

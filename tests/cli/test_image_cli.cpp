@@ -59,7 +59,7 @@ json run_json(const std::string& args) {
 TEST(ImageCli, EncodeJsonGivesTheReferenceSoftTokens) {
     const json& c = find_case("e2b", "two");
     const SafetensorsFile ref = SafetensorsFile::open(test::data_dir() + "/reference/" + c.at("file").get<std::string>());
-    const TensorView* soft = ref.find("soft_tokens");
+    const TensorView* soft = ref.find("soft_tokens_f64");
     ASSERT_NE(soft, nullptr);
     const float* want = reinterpret_cast<const float*>(soft->data);
     // square.png: 256 tokens at 768x768, then wide.png: 260 tokens at 960x624 (w x h).

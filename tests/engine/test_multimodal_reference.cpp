@@ -4,9 +4,10 @@
 // bidirectionally on sliding layers) -> logits, for every tiny variant, from the safetensors folder
 // and from the GGUF + mmproj pair.
 //
-// Tolerances: the reference also ran each case in float64 and recorded its own f32 error per tensor
-// (relative to max|x|). Two independent f32 computations each within e of the exact result differ by
-// up to 2e; the bound is 3e, as in the decoder tests. The "square" image needs no resampling (its
+// Tolerances: the reference ran each case in float64 too and stores those results; our f32 result is
+// measured against them (the closest thing to exact) and may be off by at most 3x what transformers'
+// own f32 run is off (recorded per tensor, relative to max|x|): an independent f32 implementation
+// has an error of the same kind and size, and one measured error is a sample, not a maximum. The "square" image needs no resampling (its
 // target size at 280 tokens is its own size); the "wide" one is upscaled by our resampler, whose
 // parity with the reference's is tested in tests/vision.
 #include <gtest/gtest.h>
@@ -21,10 +22,12 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/chat_session.h"
+#include "common/error.h"
 #include "format/safetensors.h"
 #include "support/test_support.h"
 #include "testmodel/test_model.h"
 #include "vision/image/image_decode.h"
+#include "vision/image/image_preprocess.h"
 
 namespace gd::test {
 namespace {
@@ -95,7 +98,7 @@ void check_case(const nlohmann::json& c, bool gguf) {
         user.content.push_back({ChatItem::Kind::Image, "", m});
     }
     user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
-    const std::vector<float> want_soft = tensor(ref, "soft_tokens");
+    const std::vector<float> want_soft = tensor(ref, "soft_tokens_f64");
     ASSERT_EQ(soft.size(), want_soft.size()) << "soft-token count";
     const double soft_err = relative_error(soft.data(), want_soft.data(), soft.size());
     EXPECT_LE(soft_err, kErrorFactor * c.at("f32_error").at("soft_tokens").get<double>()) << "soft tokens";
@@ -105,13 +108,23 @@ void check_case(const nlohmann::json& c, bool gguf) {
     ASSERT_EQ(prompt.ids, c.at("input_ids").get<std::vector<int32_t>>());
     ASSERT_EQ(prompt.media.size(), c.at("images").size());
 
-    // Logits at the recorded positions, from one prefill as a session runs it.
+    // The prompt path (insertion, masks, PLE pad rows) on its own: the decoder fed transformers' f64
+    // soft tokens, logits at the recorded positions from one prefill as a session runs it. (With our
+    // own soft tokens the logits differ more: these random tiny decoders amplify a 1e-6 change of the
+    // soft tokens about 500-fold over a few hundred positions, so the tower's f32 noise, itself
+    // within bounds above, dominates. That end-to-end path is checked below by its decisions.)
+    std::vector<std::vector<float>> exact_rows;
+    size_t offset = 0;
     std::vector<SoftTokenSpan> spans;
-    for (const PromptMedia& m : prompt.media)
-        spans.push_back({m.position, m.media->tokens, m.media->data.data(), model->decoder().bidirectional_images()});
+    for (const PromptMedia& m : prompt.media) {
+        exact_rows.emplace_back(want_soft.begin() + static_cast<std::ptrdiff_t>(offset),
+                                want_soft.begin() + static_cast<std::ptrdiff_t>(offset + m.media->data.size()));
+        offset += m.media->data.size();
+        spans.push_back({m.position, m.media->tokens, exact_rows.back().data(), model->decoder().bidirectional_images()});
+    }
     KvCache cache = model->decoder().make_cache(static_cast<int64_t>(prompt.ids.size()), kMaxImageTokens);
     const auto positions = c.at("logit_positions").get<std::vector<int64_t>>();
-    const std::vector<float> want = tensor(ref, "logits");
+    const std::vector<float> want = tensor(ref, "logits_f64");
     const int64_t vocab = model->config().text.vocab_size;
     std::vector<float> got(want.size());
     model->decoder().forward(prompt.ids, spans, cache, true, [&](int64_t pos, const float* row, int64_t n) {
@@ -119,15 +132,15 @@ void check_case(const nlohmann::json& c, bool gguf) {
         if (it != positions.end()) std::copy(row, row + n, got.begin() + (it - positions.begin()) * vocab);
     });
     const double err = relative_error(got.data(), want.data(), got.size());
-    const double tol = kErrorFactor * c.at("f32_error").at("logits").get<double>();
-    EXPECT_LE(err, tol) << "logits";
+    EXPECT_LE(err, kErrorFactor * c.at("f32_error").at("logits").get<double>()) << "logits";
     if (std::getenv("GD_PRINT_ERRORS")) {
         std::printf("%s %s: soft tokens %.3g (reference's own %.3g), logits %.3g (reference's own %.3g)\n",
                     c.at("file").get<std::string>().c_str(), gguf ? "gguf" : "safetensors", soft_err,
                     c.at("f32_error").at("soft_tokens").get<double>(), err, c.at("f32_error").at("logits").get<double>());
     }
 
-    // The cached path: a session prefill then greedy decoding gives the reference's continuation.
+    // End to end with our own soft tokens, through the cached path: a session prefill then greedy
+    // decoding gives the reference's continuation.
     Session session(model);
     GenerateOptions g;
     g.sampling.temperature = 0;
