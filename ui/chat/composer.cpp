@@ -11,6 +11,7 @@
 #include <QPainterPath>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QStyle>
 #include <QStandardPaths>
 #include <QTextBlock>
 #include <QTextLayout>
@@ -70,13 +71,23 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     col->addWidget(editBanner_);
     connect(cancelEditButton, &QToolButton::clicked, this, &Composer::cancelEdit);
 
-    attachments_ = new QWidget(this);
-    attachments_->setObjectName(QStringLiteral("attachments"));
-    attachments_->setAccessibleName(tr("Attachments"));
-    auto* strip = new QHBoxLayout(attachments_);
-    strip->setContentsMargins(0, 0, 0, 0);
-    strip->setSpacing(8);
-    strip->addStretch(1);
+    // The cards scroll sideways: many images must not widen the window.
+    auto* scroller = new QScrollArea(this);
+    scroller->setObjectName(QStringLiteral("attachments"));
+    scroller->setAccessibleName(tr("Attachments"));
+    scroller->setFrameShape(QFrame::NoFrame);
+    scroller->setWidgetResizable(true);
+    scroller->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    scroller->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    auto* strip = new QWidget(scroller);
+    strip->setObjectName(QStringLiteral("attachmentCards"));
+    cardsLayout_ = new QHBoxLayout(strip);
+    cardsLayout_->setContentsMargins(0, 0, 0, 0);
+    cardsLayout_->setSpacing(8);
+    cardsLayout_->addStretch(1);
+    scroller->setWidget(strip);
+    scroller->viewport()->setAutoFillBackground(false);  // the composer's background shows through
+    attachments_ = scroller;
     attachments_->hide();  // shown when an image or a recording is attached
     col->addWidget(attachments_);
 
@@ -253,10 +264,13 @@ void Composer::clearImages() {
 }
 
 ImageAttachmentCard* Composer::addCard(const QString& name, int budget) {
-    auto* card = new ImageAttachmentCard(name, budget, attachments_);
-    auto* strip = static_cast<QHBoxLayout*>(attachments_->layout());
-    strip->insertWidget(strip->count() - 1, card);  // before the stretch
+    auto* card = new ImageAttachmentCard(name, budget, cardsLayout_->parentWidget());
+    cardsLayout_->insertWidget(cardsLayout_->count() - 1, card);  // before the stretch
     cards_.append(card);
+    // As tall as a card and the scroll bar that many cards bring (a scroll area has no height of
+    // its own to offer).
+    const int bar = attachments_->style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, attachments_);
+    attachments_->setFixedHeight(card->sizeHint().height() + bar + 4);
     attachments_->show();
     connect(card, &ImageAttachmentCard::removeRequested, this, [this, card] { removeCard(card); });
     connect(card, &ImageAttachmentCard::previewRequested, this, [this, card] { previewCard(card); });

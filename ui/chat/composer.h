@@ -12,7 +12,7 @@
 #include "images/image_mime.h"
 #include "images/stored_image.h"
 
-class QFileDialog;
+class QHBoxLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -76,7 +76,8 @@ private:
     QToolButton* attach_ = nullptr;
     QPushButton* send_ = nullptr;
     QPushButton* stop_ = nullptr;
-    QWidget* attachments_ = nullptr;
+    QWidget* attachments_ = nullptr;         // a sideways-scrolling strip of the cards
+    QHBoxLayout* cardsLayout_ = nullptr;
     QWidget* editBanner_ = nullptr;
     QLabel* hint_ = nullptr;
     QString hintText_;                       // the hint setSendEnabled() asked for

@@ -168,12 +168,10 @@ void MessageWidget::setThinkingExpanded(bool expanded) {
 }
 
 void MessageWidget::render() {
-    // The user's own text is shown as typed; answers are markdown.
+    // The user's own text is shown as typed (a message of images alone has none); answers are markdown.
     QList<MarkdownSegment> next;
-    if (role_ == QLatin1String("user"))
-        next.append({MarkdownSegment::Kind::Prose, text_, {}, true});
-    else
-        next = splitMarkdown(text_);
+    if (role_ != QLatin1String("user")) next = splitMarkdown(text_);
+    else if (!text_.isEmpty()) next.append({MarkdownSegment::Kind::Prose, text_, {}, true});
 
     // Keep the widgets of the unchanged leading segments; update or rebuild from the first change.
     qsizetype i = 0;

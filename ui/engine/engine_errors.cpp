@@ -36,9 +36,13 @@ QString describeGenerationError(const std::exception& e) {
 QString describeImageError(const std::exception& e, const QString& imageName) {
     if (dynamic_cast<const std::bad_alloc*>(&e))
         return tr("Not enough memory to read the image %1. Pick a lower image detail, or close other programs.").arg(imageName);
+    const QString detail = QString::fromStdString(e.what());
+    // The decoder's messages name the file already: then it is not named twice.
     if (dynamic_cast<const gd::FormatError*>(&e))
-        return tr("The image %1 can't be read: %2").arg(imageName, QString::fromStdString(e.what()));
-    return tr("The image %1 could not be used: %2").arg(imageName, QString::fromStdString(e.what()));
+        return detail.contains(imageName) ? tr("An image can't be read: %1").arg(detail)
+                                          : tr("The image %1 can't be read: %2").arg(imageName, detail);
+    return detail.contains(imageName) ? tr("An image could not be used: %1").arg(detail)
+                                      : tr("The image %1 could not be used: %2").arg(imageName, detail);
 }
 
 QString describeMissingImage(const QString& imageName) {

@@ -560,8 +560,8 @@ void MainWindow::startAnswer(qint64 conversationId) {
     for (const StoredMessage& m : messages) {
         if (m.role != QLatin1String("user") && m.role != QLatin1String("assistant")) continue;
         ChatTurn turn{m.role, m.text, {}};
-        // A model without image input gets the conversation's words only (its new message was
-        // refused above if it had images); the images stay shown in the chat.
+        // A model without image input gets the conversation's words only (a new message with
+        // images was refused in sendMessage); the images stay shown in the chat.
         if (engine_.model()->vision) turn.images = turnImages(imagesFromMeta(m.meta));
         request.turns.append(turn);
     }
@@ -601,13 +601,9 @@ void MainWindow::onProgress(quint64 id, const QString& stage) {
 
 QList<ImageAttachment> MainWindow::turnImages(const QList<StoredImage>& images) const {
     QList<ImageAttachment> out;
-    for (const StoredImage& image : images) {
-        const QString path = images_->pathOf(image.file);
-        // The last message's images were just attached; an earlier one whose copy was deleted by
-        // hand is left out rather than failing every answer of the chat ("image not found" shows).
-        if (path.isEmpty() || !QFileInfo::exists(path)) continue;
-        out.append(ImageAttachment{path, image.name, image.budget});
-    }
+    // All of them, also a copy gone missing ("" for a name that is not ours): the worker decides
+    // (see TurnImages: the message being answered fails plainly, an earlier one goes on without it).
+    for (const StoredImage& image : images) out.append(ImageAttachment{images_->pathOf(image.file), image.name, image.budget});
     return out;
 }
 

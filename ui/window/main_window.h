@@ -86,7 +86,7 @@ private:
     void renameCurrent();
     void deleteCurrent();
     void exportCurrent(const QString& format);
-    QList<ImageAttachment> turnImages(const QList<StoredImage>& images) const;
+    QList<ImageAttachment> turnImages(const QList<StoredImage>& images) const;  // for the engine
     // Deletes the stored copies among `files` that no message and no composer card refers to.
     void releaseImages(const QStringList& files);
 
