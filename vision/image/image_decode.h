@@ -3,7 +3,7 @@
 // 16-bit, grayscale / palette / alpha, converted to 8-bit RGB as the reference processor does.
 // Files are untrusted: the header's dimensions are checked against limits before any pixel is
 // decoded, so a decompression bomb costs no memory; every failure is a gd::FormatError in plain
-// words naming the file.
+// words naming the file (a file that cannot be opened or read at all is a plain gd::Error).
 #include <cstddef>
 #include <cstdint>
 #include <string>
