@@ -39,11 +39,11 @@ private slots:
         const QString model = gd::uitest::tinyModel();
         const QString data = gd::uitest::scratchDir(QStringLiteral("crash"));
         {
-            // A long answer: with this seed the tiny model writes ~950 tokens before its end of turn, and
+            // A long answer: with this seed the tiny model writes ~1280 tokens before its end of turn, and
             // no length limit below that.
             AppSettings settings(QDir(data).filePath(QStringLiteral("settings.ini")));
             settings.setMaxAnswerTokens(100000);
-            settings.setSampling(SamplingSettings{1.0, 64, 0.95, 0.0, 37}, SamplingSettings{});
+            settings.setSampling(SamplingSettings{1.0, 64, 0.95, 0.0, 138}, SamplingSettings{});
             settings.sync();
         }
         const QString db = QDir(data).filePath(QStringLiteral("history.sqlite"));
