@@ -60,7 +60,7 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
     if (options.prefetch) prefetch_weights(m->files_, progress);
     m->backend_ = make_cpu_backend(options.threads);
     TextWeights w = load_text_weights(m->files_, *m->backend_, [&](size_t done, size_t total) {
-        return !progress || progress(0.95 + 0.05 * static_cast<double>(done) / static_cast<double>(std::max<size_t>(1, total)),
+        return !progress || progress(0.95 + 0.04 * static_cast<double>(done) / static_cast<double>(std::max<size_t>(1, total)),
                                      "placing weights");
     });
     m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
