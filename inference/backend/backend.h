@@ -148,7 +148,7 @@ public:
     // 2-D RoPE of the vision tower (spec §3.4), in place: each head of head_dim is split into two
     // halves; the first half is NeoX-rotated ("rotate half", pairs j <-> j + head_dim/4) by the row's
     // pos_x, the second half the same way by its pos_y. inv_freq has head_dim/4 entries (one ladder
-    // for both axes); pos_x and pos_y have one entry per row.
+    // for both axes); pos_x and pos_y have one entry per row, 0 <= position < 2^20.
     virtual void rope_2d(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq,
                          const std::vector<int32_t>& pos_x, const std::vector<int32_t>& pos_y) = 0;
     // Dense bidirectional attention, every query over every key, multi-head with as many K/V heads
