@@ -23,10 +23,10 @@ int cmd_encode(const Args& args) {
     }
     const std::vector<std::string> files = a.values("image");
     if (files.size() != 1) throw UsageError("give one --image FILE");
-    image_tokens(a);  // a bad budget fails before the model loads
+    const ImageArgs images = decode_images(a);  // a bad budget or file fails before the model loads
     const bool json = a.flag("json");
     auto model = load_model(a, json);
-    const auto media = encode_images(*model, a, json);
+    const auto media = encode_images(*model, images, json);
     const MediaEmbedding& m = *media.at(0);
     if (!json) {
         double sum_sq = 0;

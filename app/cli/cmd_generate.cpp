@@ -45,7 +45,7 @@ int cmd_generate(const Args& args) {
     const std::vector<std::string> image_files = a.values("image");
     if (!image_files.empty() && !a.value("chat")) throw UsageError("--image goes with --chat");
     if (a.value("image-tokens") && image_files.empty()) throw UsageError("--image-tokens goes with --image");
-    if (!image_files.empty()) image_tokens(a);  // a bad budget fails before the model loads
+    const ImageArgs decoded = decode_images(a);  // a bad budget or file fails before the model loads
     GenerateOptions g = generate_options(a);
     g.top_logprobs = static_cast<int>(parse_uint(a.value_or("top-logprobs", "0"), "--top-logprobs"));
     const bool json = a.flag("json");
@@ -61,7 +61,7 @@ int cmd_generate(const Args& args) {
     } else if (auto c = a.value("chat")) {
         ChatMessage user;
         user.role = "user";
-        const auto media = encode_images(*model, a, json);
+        const auto media = encode_images(*model, decoded, json);
         for (size_t i = 0; i < media.size(); ++i) {
             user.content.push_back({ChatItem::Kind::Image, "", media[i]});
             images.push_back(image_report(image_files[i], *media[i]));

@@ -39,14 +39,21 @@ int64_t image_tokens(const ParsedArgs& a) {
     return static_cast<int64_t>(n);
 }
 
-std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ParsedArgs& a, bool quiet) {
-    const int64_t budget = image_tokens(a);
+ImageArgs decode_images(const ParsedArgs& a) {
+    ImageArgs out;
+    out.budget = image_tokens(a);
+    out.files = a.values("image");
+    for (const std::string& file : out.files) out.images.push_back(decode_image_file(file));
+    return out;
+}
+
+std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ImageArgs& in, bool quiet) {
     std::vector<std::shared_ptr<const MediaEmbedding>> out;
-    for (const std::string& file : a.values("image")) {
-        const RgbImage image = decode_image_file(file);
-        auto m = model.encode_image(image, budget);
+    for (size_t i = 0; i < in.images.size(); ++i) {
+        const RgbImage& image = in.images[i];
+        auto m = model.encode_image(image, in.budget);
         if (!quiet) {
-            std::fprintf(stderr, "[%s: %lldx%lld -> %lldx%lld, %lld soft tokens, encoded in %.0f ms]\n", file.c_str(),
+            std::fprintf(stderr, "[%s: %lldx%lld -> %lldx%lld, %lld soft tokens, encoded in %.0f ms]\n", in.files[i].c_str(),
                          static_cast<long long>(image.width), static_cast<long long>(image.height),
                          static_cast<long long>(m->image_width), static_cast<long long>(m->image_height),
                          static_cast<long long>(m->tokens), m->encode_seconds * 1000);

@@ -32,8 +32,16 @@ extern const std::set<std::string> kImageOptions;
 extern const char* kImageOptionsHelp;
 // --image-tokens: 1..1120 (default 280). Throws UsageError.
 int64_t image_tokens(const ParsedArgs& a);
-// Decodes and encodes each --image in order; a progress line on stderr unless quiet.
-std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ParsedArgs& a, bool quiet);
+// Each --image decoded, in order, with the budget: done before the model loads, so a wrong path or a
+// damaged file fails at once.
+struct ImageArgs {
+    std::vector<std::string> files;
+    std::vector<RgbImage> images;
+    int64_t budget = 0;
+};
+ImageArgs decode_images(const ParsedArgs& a);
+// Runs each image through the vision tower; a line per image on stderr unless quiet.
+std::vector<std::shared_ptr<const MediaEmbedding>> encode_images(Model& model, const ImageArgs& images, bool quiet);
 // {"file", "width", "height", "grid": [w, h], "tokens", "encode_seconds"} for --json reports.
 nlohmann::json image_report(const std::string& file, const MediaEmbedding& m);
 

@@ -27,13 +27,54 @@ std::vector<std::shared_ptr<const MediaEmbedding>> media_items(const std::vector
     return out;
 }
 
+// Media placeholders as text ("<|image|>" typed by the user, or quoted by the model) must stay text:
+// only the renderer's own placeholders, one per attachment, may become soft tokens. Before rendering,
+// such literals in text items are swapped for a sentinel (ASCII unit separators, removed from the
+// text first), and the sentinels are tokenized as plain text afterwards.
+const std::string kSentinel = "\x1f";
+const char* const kMediaLiterals[] = {"<|image|>", "<|audio|>", "<|video|>"};
+
+std::vector<ChatMessage> shield_media_literals(const std::vector<ChatMessage>& messages) {
+    std::vector<ChatMessage> out = messages;
+    for (ChatMessage& m : out)
+        for (ChatItem& it : m.content) {
+            if (it.kind != ChatItem::Kind::Text) continue;
+            std::erase(it.text, kSentinel[0]);
+            for (size_t k = 0; k < 3; ++k) {
+                const std::string literal = kMediaLiterals[k], mark = kSentinel + std::to_string(k) + kSentinel;
+                for (size_t at = it.text.find(literal); at != std::string::npos; at = it.text.find(literal, at + mark.size()))
+                    it.text.replace(at, literal.size(), mark);
+            }
+        }
+    return out;
+}
+
+// Tokenizes rendered text with special tokens, except the shielded literals, which are plain text.
+std::vector<int32_t> encode_rendered(const Tokenizer& tok, const std::string& text) {
+    std::vector<int32_t> ids;
+    size_t from = 0;
+    while (from <= text.size()) {
+        const size_t at = text.find(kSentinel, from);
+        const std::string part = text.substr(from, at == std::string::npos ? std::string::npos : at - from);
+        const std::vector<int32_t> p = tok.encode(part, /*parse_special=*/true);
+        ids.insert(ids.end(), p.begin(), p.end());
+        if (at == std::string::npos) break;
+        const size_t end = text.find(kSentinel, at + 1);  // "\x1f" k "\x1f"
+        const size_t k = static_cast<size_t>(text[at + 1] - '0');
+        const std::vector<int32_t> lit = tok.encode(kMediaLiterals[k], /*parse_special=*/false);
+        ids.insert(ids.end(), lit.begin(), lit.end());
+        from = end + 1;
+    }
+    return ids;
+}
+
 // Renders and tokenizes `messages`, then expands each image/audio placeholder the template wrote into
 // begin marker + one placeholder per soft token + end marker (spec §3.7, §4.7), appended to `out`.
 void append_prompt(const Model& model, const std::vector<ChatMessage>& messages, bool thinking, bool strip_bos, Prompt& out) {
-    std::string text = render_chat(messages, render_options(model, thinking));
+    std::string text = render_chat(shield_media_literals(messages), render_options(model, thinking));
     const std::string bos = "<bos>";
     if (strip_bos && text.compare(0, bos.size(), bos) == 0) text.erase(0, bos.size());
-    const std::vector<int32_t> ids = model.tokenizer().encode(text, /*parse_special=*/true);
+    const std::vector<int32_t> ids = encode_rendered(model.tokenizer(), text);
     const std::vector<std::shared_ptr<const MediaEmbedding>> media = media_items(messages);
     const TokenIds& t = model.config().tokens;
     size_t next = 0;
@@ -43,9 +84,7 @@ void append_prompt(const Model& model, const std::vector<ChatMessage>& messages,
             out.ids.push_back(id);
             continue;
         }
-        if (next >= media.size()) {
-            throw Error("the message contains the text <|image|> or <|audio|>, which is reserved for attachments");
-        }
+        if (next >= media.size()) throw Error("a media placeholder has no attachment");  // cannot happen: shielded
         const std::shared_ptr<const MediaEmbedding>& m = media[next++];
         if ((m->kind == MediaEmbedding::Kind::Image) != image) throw Error("attachments and their placeholders are out of order");
         const int64_t begin = image ? t.boi : t.boa, end = image ? t.eoi : t.eoa;

@@ -66,7 +66,12 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
     m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
     if (m->config().vision) {
         if (progress && !progress(0.99, "placing the vision tower")) throw Cancelled("loading cancelled");
-        m->vision_ = std::make_unique<VisionEncoder>(m->files_, *m->backend_);
+        // A tower that cannot be placed costs image input, not the text model.
+        try {
+            m->vision_ = std::make_unique<VisionEncoder>(m->files_, *m->backend_);
+        } catch (const ModelError& e) {
+            m->vision_error_ = e.what();
+        }
     }
     m->load_seconds_ = seconds_since(t0);
     if (progress) progress(1.0, "ready");
@@ -78,6 +83,7 @@ Model::~Model() = default;
 
 std::shared_ptr<const MediaEmbedding> Model::encode_image(const RgbImage& image, int64_t budget,
                                                          const std::atomic<bool>* cancel, const TensorObserver& observe) {
+    if (!vision_ && !vision_error_.empty()) throw Error("this model's vision tower could not be loaded: " + vision_error_);
     if (!vision_) {
         throw Error(files_.format() == ModelFormat::Gguf
                         ? "this model has no image input: no vision projector (mmproj) file was found next to it"

@@ -64,6 +64,7 @@ private:
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<TextDecoder> decoder_;
     std::unique_ptr<VisionEncoder> vision_;
+    std::string vision_error_;  // why a tower the config names could not be placed
     LoadOptions options_;
     double load_seconds_ = 0;
 };

@@ -59,9 +59,18 @@ size_t Session::cached_prefix(const Prompt& prompt) const {
             break;
         }
     }
-    for (const PromptMedia& m : prompt.media) {  // a new span the common ids run into
+    // And the other way: a prompt image over cached placeholders that held no image (or another one)
+    // is not cached; nor is one the common ids only run into.
+    for (const PromptMedia& m : prompt.media) {
         const size_t first = static_cast<size_t>(m.position);
-        if (first < keep && first + static_cast<size_t>(m.media->tokens) > keep) keep = first;
+        if (first >= keep) break;
+        const auto same = std::find_if(history_media_.begin(), history_media_.end(), [&](const PromptMedia& h) {
+            return h.position == m.position && h.media->tokens == m.media->tokens && h.media->key == m.media->key;
+        });
+        if (same == history_media_.end() || first + static_cast<size_t>(m.media->tokens) > keep) {
+            keep = first;
+            break;
+        }
     }
     return keep;
 }

@@ -69,6 +69,7 @@ void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<Sof
             local.push_back(part);
         }
         const bool last_chunk = off + len == n;
+        cache.note_writing(start + off + len);
         forward_chunk(chunk, local, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{},
                       observe, cancel);
         cache.set_length(start + off + len);

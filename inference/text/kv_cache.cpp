@@ -35,8 +35,9 @@ KvCache::KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t
 bool KvCache::can_rewind_to(int64_t n) const {
     if (n < 0 || n > length_) return false;
     if (ring_capacity_ == 0 || n == 0) return true;
-    // The ring holds positions [length - capacity, length); continuing at n needs [n - W + 1, n).
-    return n - window_ + 1 >= length_ - ring_capacity_;
+    // The ring holds positions [end - capacity, end), end being the furthest any layer has written (a
+    // stopped chunk may have gone past length); continuing at n needs [n - W + 1, n).
+    return n - window_ + 1 >= std::max(length_, written_end_) - ring_capacity_;
 }
 
 }  // namespace gd

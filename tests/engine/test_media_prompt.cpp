@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <atomic>
 #include <random>
 
 #include "common/error.h"
@@ -178,9 +179,16 @@ TEST(MediaPrompt, ChatPromptWrapsEachImageInMarkersWithOnePlaceholderPerSoftToke
     EXPECT_EQ(p.media[1].media, b);
     EXPECT_EQ(std::count(p.ids.begin(), p.ids.end(), static_cast<int32_t>(t.image)), 10);
 
-    // Text that spells a placeholder would shift every image after it: refused.
-    ChatMessage sneaky = ChatMessage::text("user", "look: <|image|>");
-    EXPECT_THROW(single_turn_prompt(*m, sneaky), Error);
+    // Text that spells a placeholder stays text: only attachments become soft tokens.
+    ChatMessage typed;
+    typed.role = "user";
+    typed.content = {{ChatItem::Kind::Image, "", a}, {ChatItem::Kind::Text, "what does <|image|> or <|audio|> mean?", nullptr}};
+    const Prompt q = single_turn_prompt(*m, typed);
+    ASSERT_EQ(q.media.size(), 1u);
+    EXPECT_EQ(std::count(q.ids.begin(), q.ids.end(), static_cast<int32_t>(t.image)), 6);
+    EXPECT_EQ(std::count(q.ids.begin(), q.ids.end(), static_cast<int32_t>(t.audio)), 0);
+    const std::string shown = m->tokenizer().decode(q.ids);
+    EXPECT_NE(shown.find("what does <|image|> or <|audio|> mean?"), std::string::npos) << shown;
     // An image item without its soft tokens is a programming error, reported as such.
     ChatMessage empty;
     empty.role = "user";
@@ -207,6 +215,35 @@ TEST(MediaPrompt, ChatSessionKeepsEarlierImagesInTheCacheAcrossTurns) {
     ASSERT_EQ(next.media.size(), 1u) << "the first turn's image is still in the conversation";
     const ChatReply r2 = chat.reply();
     EXPECT_LT(r2.result.stats.prefilled_tokens, r2.result.stats.prompt_tokens - 9) << "the image was not prefilled again";
+}
+
+}  // namespace
+}  // namespace gd::test
+
+namespace gd::test {
+namespace {
+
+TEST(MediaPrompt, AStoppedChunkLimitsHowFarTheSlidingRingsCanRewind) {
+    // A prefill stopped inside a chunk has already stored that chunk's keys in the rings of the
+    // layers that ran, over older positions; continuing from a point that needs those is refused.
+    auto m = load(Variant::E2B);
+    const int64_t W = m->config().text.sliding_window;  // 16 on the tiny model
+    KvCache cache = m->decoder().make_cache(256, 16);    // ring of W + 16 - 1 slots
+    std::atomic<bool> cancel{false};
+    int chunks_started = 0;
+    const std::vector<int32_t> ids = some_ids(48);
+    EXPECT_THROW(m->decoder().forward(
+                     ids, {}, cache, false, [](int64_t, const float*, int64_t) {},
+                     [&](const std::string& name, const Tensor&) {
+                         if (name == "inp_scaled") ++chunks_started;
+                         if (chunks_started == 3 && name == "attn_out-0") cancel.store(true);  // third chunk, layer 0 done
+                     },
+                     &cancel),
+                 Cancelled);
+    EXPECT_EQ(cache.length(), 32);
+    EXPECT_TRUE(cache.can_rewind_to(32)) << "its window [17, 32) was not overwritten";
+    EXPECT_FALSE(cache.can_rewind_to(20)) << "positions 1..16 were overwritten by 32..47 in layer 0's ring";
+    EXPECT_GE(32 - W + 1, 48 - (W + 16 - 1));
 }
 
 }  // namespace

@@ -342,6 +342,15 @@ TEST(ImageDecode, HugeDimensionsInEveryFormatAreRefusedFromTheHeader) {
     }
     tif.insert(tif.end(), {0, 0, 0, 0});
     expect_format_error([&] { decode(tif, "big.tiff"); }, {"big.tiff is 50000×50000 pixels"});
+    // TIFF: a 16x16 image declaring 16384x12000 tiles (the decoder would allocate a whole tile).
+    std::vector<uint8_t> tiles = {'I', 'I', 42, 0, 8, 0, 0, 0, 4, 0};
+    for (const auto& [tag, value] : {std::pair<uint16_t, uint32_t>{256, 16}, {257, 16}, {322, 16384}, {323, 12000}}) {
+        const uint8_t e[12] = {uint8_t(tag), uint8_t(tag >> 8), 4, 0, 1, 0, 0, 0,
+                               uint8_t(value), uint8_t(value >> 8), uint8_t(value >> 16), 0};
+        tiles.insert(tiles.end(), e, e + 12);
+    }
+    tiles.insert(tiles.end(), {0, 0, 0, 0});
+    expect_format_error([&] { decode(tiles, "tiles.tiff"); }, {"tiles.tiff"});
     // WebP: an extended header with a 16384 x 16384 canvas.
     std::vector<uint8_t> webp = {'R', 'I', 'F', 'F', 30, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'X', 10, 0, 0, 0,
                                  0, 0, 0, 0, 0xff, 0x3f, 0, 0xff, 0x3f, 0};

@@ -15,16 +15,21 @@ QStringList localFiles(const QMimeData* mime) {
         if (url.isLocalFile()) files.append(url.toLocalFile());
     return files;
 }
+// Office suites put a picture of copied text on the clipboard beside the text itself: text wins, so
+// pasting a paragraph never attaches a screenshot of it.
+bool offersPicture(const QMimeData* mime) {
+    return mime && mime->hasImage() && !(mime->hasText() && !mime->text().trimmed().isEmpty());
+}
 }  // namespace
 
 OfferedImages offeredImages(const QMimeData* mime) {
     OfferedImages offered;
     offered.files = localFiles(mime);
-    if (offered.files.isEmpty() && mime && mime->hasImage()) offered.image = qvariant_cast<QImage>(mime->imageData());
+    if (offered.files.isEmpty() && offersPicture(mime)) offered.image = qvariant_cast<QImage>(mime->imageData());
     return offered;
 }
 
-bool offersImages(const QMimeData* mime) { return mime && (!localFiles(mime).isEmpty() || mime->hasImage()); }
+bool offersImages(const QMimeData* mime) { return mime && (!localFiles(mime).isEmpty() || offersPicture(mime)); }
 
 ImageDropFilter::ImageDropFilter(QWidget* target, Take take) : QObject(target), take_(std::move(take)) {
     target->setAcceptDrops(true);

@@ -534,6 +534,12 @@ void MainWindow::sendMessage(const QString& text, const QList<StoredImage>& imag
     QJsonObject meta;
     setImagesInMeta(meta, images);
     const qint64 id = store_.addMessage(conversation_, QStringLiteral("user"), text, meta);
+    if (id == 0) {
+        // Not saved (disk full, database locked): the text and its images stay in the composer, and
+        // their stored copies stay too, so nothing is lost and the user can send again.
+        showError(tr("Could not save your message: %1").arg(store_.lastError()));
+        return;
+    }
     chatView_->appendMessage(id, QStringLiteral("user"), text)->setImages(*images_, images);
     composer_->clear();
     releaseImages(replacedImages);

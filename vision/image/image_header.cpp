@@ -112,6 +112,15 @@ bool tiff_header(const uint8_t* d, size_t n, ImageHeader& h) {
     if (w == 0 || ht == 0 || w > 0x7fffffff || ht > 0x7fffffff) return false;
     h.width = int64_t(w);
     h.height = int64_t(ht);
+    // A tiled TIFF makes the decoder allocate whole tiles: a tiny image declaring huge tiles would be
+    // a bomb its sides do not show. Real tiles (multiples of 16, often 256x256) may overhang a small
+    // image, so the bound is generous: four times the image, or 512x512 pixels.
+    uint64_t tw = 0, tl = 0;
+    const int has_tw = tiff_first_ifd_tag(d, n, 322, tw), has_tl = tiff_first_ifd_tag(d, n, 323, tl);
+    if (has_tw != 0 || has_tl != 0) {
+        if (tw == 0 || tl == 0 || tw > 0xffffff || tl > 0xffffff) return false;
+        if (tw * tl > std::max<uint64_t>(4 * w * ht, 512 * 512)) return false;
+    }
     // libtiff (through OpenCV) applies a TIFF's own orientation tag while decoding, as PIL does.
     return true;
 }
