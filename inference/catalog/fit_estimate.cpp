@@ -54,7 +54,7 @@ MemoryNeed estimate_memory(const ModelReport& r, const ModelConfig& c, int64_t c
     MemoryNeed n;
     n.weights = r.total_bytes();
     n.host_resident = r.ple_table_bytes();
-    n.kv_cache = kv_cache_bytes(c.text, std::min(context, c.text.max_position_embeddings));
+    n.kv_cache = kv_cache_bytes(c.text, std::min(context, c.text.max_position_embeddings), prefill_chunk(c, kDefaultBatch));
     n.overhead = kRuntimeOverheadBytes;
     return n;
 }

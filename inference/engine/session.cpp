@@ -6,7 +6,6 @@
 
 #include "common/error.h"
 #include "engine/engine.h"
-#include "vision/image/image_preprocess.h"
 
 namespace gd {
 
@@ -22,17 +21,10 @@ bool is_byte_token(const Tokenizer& tok, int32_t id) {
 }
 }  // namespace
 
-namespace {
-// The prefill chunk: 26B/31B attend each image bidirectionally, so a whole image must fit one chunk.
-int64_t prefill_chunk(Model& model) {
-    const int64_t batch = model.options().batch;
-    return model.has_vision() && model.decoder().bidirectional_images() ? std::max<int64_t>(batch, kMaxImageTokens) : batch;
-}
-}  // namespace
-
 Session::Session(std::shared_ptr<Model> model, int64_t context) : model_(std::move(model)) {
     const int64_t ctx = context > 0 ? std::min(context, model_->config().text.max_position_embeddings) : model_->options().context;
-    cache_ = model_->decoder().make_cache(ctx, prefill_chunk(*model_));
+    cache_ = model_->decoder().make_cache(ctx, model_->has_vision() ? prefill_chunk(model_->config(), model_->options().batch)
+                                                                     : model_->options().batch);
 }
 
 void Session::reset() {

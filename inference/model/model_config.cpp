@@ -1,5 +1,6 @@
 #include "model/model_config.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "common/error.h"
@@ -176,6 +177,11 @@ std::string describe(const ModelConfig& c) {
     if (t.enable_moe_block) s << ", MoE " << t.num_experts << " experts top-" << t.top_k_experts;
     if (t.has_ple()) s << ", per-layer embeddings " << t.hidden_size_per_layer_input;
     return s.str();
+}
+
+int64_t prefill_chunk(const ModelConfig& c, int64_t batch) {
+    constexpr int64_t kLargestImage = 1120;  // soft tokens at the largest budget (vision/image)
+    return c.vision && c.text.bidirectional_attention == "vision" ? std::max(batch, kLargestImage) : batch;
 }
 
 }  // namespace gd

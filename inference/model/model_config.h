@@ -132,6 +132,11 @@ Variant detect_variant(const ModelConfig& c, bool* tiny = nullptr);
 // The variant a custom model's structure resembles: MoE -> 26B-A4B, PLE -> E2B/E4B, else 31B.
 Variant family_of(const ModelConfig& c);
 
+// The most tokens one prefill chunk holds for a session with `batch` (the user's setting): on 26B/31B
+// with a vision tower at least 1120, the largest image, since an image's soft tokens are attended
+// bidirectionally and must share one chunk (spec §2.6.4). The sliding rings are sized by it.
+int64_t prefill_chunk(const ModelConfig& c, int64_t batch);
+
 // A one-line human description: "E2B (35 layers, hidden 1536, ...)".
 std::string describe(const ModelConfig& c);
 
