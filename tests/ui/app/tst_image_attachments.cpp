@@ -361,7 +361,7 @@ private slots:
         MessageWidget* last = app_->window->chatView()->lastMessage();
         QSignalSpy done(app_->window.get(), &MainWindow::answerFinished);
         QTest::mouseClick(child<QToolButton>(last, "regenerateButton"), Qt::LeftButton);
-        QVERIFY(done.wait(kLong));
+        QTRY_VERIFY_WITH_TIMEOUT(done.count() > 0, kLong);
         const QList<StoredMessage> after = app_->store->messages(imageChat_);
         QCOMPARE(after.size(), 2);
         QCOMPARE(after[0].meta, before[0].meta);
@@ -496,7 +496,7 @@ private slots:
         input()->setPlainText(QStringLiteral("What boats are these?"));
         QSignalSpy failed(app_->window.get(), &MainWindow::answerFailed);
         QTest::mouseClick(child<QPushButton>(composer(), "sendButton"), Qt::LeftButton);
-        QVERIFY(failed.wait(kLong));
+        QTRY_VERIFY_WITH_TIMEOUT(failed.count() > 0, kLong);
         const QString message = failed.front().at(0).toString();
         qInfo("damaged stored copy: %s", qPrintable(message));
         QVERIFY2(message.contains(QStringLiteral("harbour.png")), qPrintable(message));
