@@ -38,32 +38,25 @@ size_t Session::cached_prefix(const Prompt& prompt) const {
     // Longest common prefix of ids, leaving at least the last token to run for its logits.
     size_t keep = 0;
     while (keep < history_.size() && keep + 1 < ids.size() && history_[keep] == ids[keep]) ++keep;
-    // Placeholders look alike: a cached span counts only when the same media sits at the same place.
-    // A span is kept whole or not at all (26B/31B images attend within themselves).
-    for (const PromptMedia& h : history_media_) {
-        const size_t first = static_cast<size_t>(h.position);
-        if (first >= keep) break;
-        const auto same = std::find_if(prompt.media.begin(), prompt.media.end(), [&](const PromptMedia& m) {
-            return m.position == h.position && m.media->tokens == h.media->tokens && m.media->key == h.media->key;
-        });
-        if (same == prompt.media.end() || first + static_cast<size_t>(h.media->tokens) > keep) {
-            keep = first;
-            break;
+    // Placeholders look alike: a span before `keep` counts only when the same media sits at the same
+    // place on both sides (checked both ways: a cached image must be in the prompt, and a prompt image
+    // must have been cached, not placeholders with no image). A span is kept whole or not at all
+    // (26B/31B images attend within themselves).
+    auto limit = [&keep](const std::vector<PromptMedia>& spans, const std::vector<PromptMedia>& other) {
+        for (const PromptMedia& s : spans) {
+            const size_t first = static_cast<size_t>(s.position);
+            if (first >= keep) return;
+            const bool same = std::any_of(other.begin(), other.end(), [&](const PromptMedia& o) {
+                return o.position == s.position && o.media->tokens == s.media->tokens && o.media->key == s.media->key;
+            });
+            if (!same || first + static_cast<size_t>(s.media->tokens) > keep) {
+                keep = first;
+                return;
+            }
         }
-    }
-    // And the other way: a prompt image over cached placeholders that held no image (or another one)
-    // is not cached; nor is one the common ids only run into.
-    for (const PromptMedia& m : prompt.media) {
-        const size_t first = static_cast<size_t>(m.position);
-        if (first >= keep) break;
-        const auto same = std::find_if(history_media_.begin(), history_media_.end(), [&](const PromptMedia& h) {
-            return h.position == m.position && h.media->tokens == m.media->tokens && h.media->key == m.media->key;
-        });
-        if (same == history_media_.end() || first + static_cast<size_t>(m.media->tokens) > keep) {
-            keep = first;
-            break;
-        }
-    }
+    };
+    limit(history_media_, prompt.media);
+    limit(prompt.media, history_media_);
     return keep;
 }
 

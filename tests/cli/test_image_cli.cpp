@@ -18,13 +18,7 @@ namespace {
 
 using json = nlohmann::json;
 
-const json& cases() {
-    static const json j = [] {
-        std::ifstream f(test::data_dir() + "/reference/multimodal_cases.json");
-        return json::parse(f);
-    }();
-    return j;
-}
+const json& cases() { return test::data_json("reference/multimodal_cases.json"); }
 
 const json& find_case(const std::string& variant, const std::string& name) {
     for (const json& c : cases().at("cases"))

@@ -13,27 +13,13 @@
 #include "engine/chat_session.h"
 #include "engine/engine.h"
 #include "support/test_support.h"
-#include "testmodel/test_model.h"
 
 namespace gd::test {
 namespace {
 
-std::string tiny_folder(Variant v) {
-    static std::map<Variant, std::string> made;
-    if (auto it = made.find(v); it != made.end()) return it->second;
-    TestModelOptions o;
-    o.variant = v;
-    o.format = TestModelFormat::Safetensors;
-    o.seed = 3;
-    o.threads = 2;
-    o.out = scratch_dir(std::string("media-") + variant_name(v));
-    write_test_model(o);
-    return made[v] = o.out;
-}
-
 std::shared_ptr<Model> load(Variant v, int64_t batch = 64) {
     LoadOptions o;
-    o.paths = {tiny_folder(v)};
+    o.paths = {tiny_model(v, false, 3)};
     o.threads = 2;
     o.context = 512;
     o.batch = batch;

@@ -15,17 +15,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <map>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/chat_session.h"
 #include "common/error.h"
-#include "format/safetensors.h"
 #include "support/test_support.h"
-#include "testmodel/test_model.h"
 #include "vision/image/image_decode.h"
 #include "vision/image/image_preprocess.h"
 
@@ -34,39 +30,7 @@ namespace {
 
 constexpr double kErrorFactor = 3.0;
 
-const nlohmann::json& cases() {
-    static const nlohmann::json j = [] {
-        std::ifstream f(data_dir() + "/reference/multimodal_cases.json");
-        return nlohmann::json::parse(f);
-    }();
-    return j;
-}
-
-std::string model_path(const std::string& variant, bool gguf) {
-    static std::mutex mu;
-    static std::map<std::string, std::string> made;
-    const std::string key = variant + (gguf ? "-gguf" : "-st");
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = made.find(key); it != made.end()) return it->second;
-    const std::string dir = scratch_dir("multimodal-" + key);
-    TestModelOptions o;
-    o.variant = *variant_from_name(variant);
-    o.size = ModelSize::Tiny;
-    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
-    o.seed = 1;  // the reference's seed
-    o.threads = 2;
-    o.out = gguf ? dir + "/model.gguf" : dir;
-    write_test_model(o);
-    return made[key] = o.out;
-}
-
-std::vector<float> tensor(const SafetensorsFile& f, const std::string& name) {
-    const TensorView* v = f.find(name);
-    if (!v) throw Error("the reference has no tensor " + name);
-    std::vector<float> out(v->nbytes / sizeof(float));
-    std::memcpy(out.data(), v->data, v->nbytes);
-    return out;
-}
+const nlohmann::json& cases() { return data_json("reference/multimodal_cases.json"); }
 
 double relative_error(const float* a, const float* b, size_t n) {
     double diff = 0, scale = 0;
@@ -80,12 +44,12 @@ double relative_error(const float* a, const float* b, size_t n) {
 void check_case(const nlohmann::json& c, bool gguf) {
     const std::string variant = c.at("variant");
     LoadOptions lo;
-    lo.paths = {model_path(variant, gguf)};
+    lo.paths = {tiny_model(*variant_from_name(variant), gguf)};  // seed 1, the reference's
     lo.threads = 2;
     lo.context = 1024;
     auto model = Model::load(lo);
     ASSERT_TRUE(model->has_vision());
-    const SafetensorsFile ref = SafetensorsFile::open(data_dir() + "/reference/" + c.at("file").get<std::string>());
+    const auto ref = data_tensors("reference/" + c.at("file").get<std::string>());
 
     // Images -> soft tokens.
     ChatMessage user;
@@ -98,7 +62,7 @@ void check_case(const nlohmann::json& c, bool gguf) {
         user.content.push_back({ChatItem::Kind::Image, "", m});
     }
     user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
-    const std::vector<float> want_soft = tensor(ref, "soft_tokens_f64");
+    const std::vector<float> want_soft = ref.at("soft_tokens_f64");
     ASSERT_EQ(soft.size(), want_soft.size()) << "soft-token count";
     const double soft_err = relative_error(soft.data(), want_soft.data(), soft.size());
     EXPECT_LE(soft_err, kErrorFactor * c.at("f32_error").at("soft_tokens").get<double>()) << "soft tokens";
@@ -124,7 +88,7 @@ void check_case(const nlohmann::json& c, bool gguf) {
     }
     KvCache cache = model->decoder().make_cache(static_cast<int64_t>(prompt.ids.size()), kMaxImageTokens);
     const auto positions = c.at("logit_positions").get<std::vector<int64_t>>();
-    const std::vector<float> want = tensor(ref, "logits_f64");
+    const std::vector<float> want = ref.at("logits_f64");
     const int64_t vocab = model->config().text.vocab_size;
     std::vector<float> got(want.size());
     model->decoder().forward(prompt.ids, spans, cache, true, [&](int64_t pos, const float* row, int64_t n) {

@@ -21,19 +21,7 @@
 namespace gd::test {
 namespace {
 
-std::string tiny_folder(Variant v) {
-    static std::map<Variant, std::string> made;
-    auto it = made.find(v);
-    if (it != made.end()) return it->second;
-    TestModelOptions o;
-    o.variant = v;
-    o.format = TestModelFormat::Safetensors;
-    o.seed = 1;
-    o.threads = 2;
-    o.out = scratch_dir(std::string("engine-") + variant_name(v));
-    write_test_model(o);
-    return made[v] = o.out;
-}
+std::string tiny_folder(Variant v) { return tiny_model(v, false); }
 
 std::shared_ptr<Model> load(Variant v = Variant::E2B, int64_t context = 256) {
     LoadOptions o;

@@ -4,9 +4,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "format/quant/quant.h"
+#include "format/safetensors.h"
+#include "testmodel/test_model.h"
 
 namespace gd::test {
 
@@ -44,6 +49,50 @@ int run_command(const std::string& command, std::string* output) {
         if (output) output->append(buf, n);
     const int status = ::pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const nlohmann::json& data_json(const std::string& relative_path) {
+    static std::mutex mu;
+    static std::map<std::string, nlohmann::json> parsed;  // node-based: references stay valid
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = parsed.find(relative_path);
+    if (it == parsed.end()) {
+        std::ifstream f(data_dir() + "/" + relative_path);
+        if (!f) throw std::runtime_error("cannot read " + data_dir() + "/" + relative_path);
+        it = parsed.emplace(relative_path, nlohmann::json::parse(f)).first;
+    }
+    return it->second;
+}
+
+std::map<std::string, std::vector<float>> data_tensors(const std::string& relative_path) {
+    const SafetensorsFile st = SafetensorsFile::open(data_dir() + "/" + relative_path);
+    std::map<std::string, std::vector<float>> out;
+    for (const TensorView& v : st.tensors()) {
+        std::vector<float> x(v.elements());
+        dequantize_row(v.type, v.data, x.data(), v.elements());
+        out[v.name] = std::move(x);
+    }
+    return out;
+}
+
+std::string tiny_model(Variant variant, bool gguf, uint64_t seed, DType type) {
+    static std::mutex mu;
+    static std::map<std::string, std::string> made;
+    const std::string key = std::string(variant_name(variant)) + (gguf ? "-gguf-" : "-st-") + dtype_name(type) + "-seed" +
+                            std::to_string(seed);
+    std::lock_guard<std::mutex> lock(mu);
+    if (auto it = made.find(key); it != made.end()) return it->second;
+    const std::string dir = scratch_dir("tiny-" + key);
+    TestModelOptions o;
+    o.variant = variant;
+    o.size = ModelSize::Tiny;
+    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
+    o.dtype = type;
+    o.seed = seed;
+    o.threads = 2;
+    o.out = gguf ? dir + "/model.gguf" : dir;
+    write_test_model(o);
+    return made[key] = o.out;
 }
 
 }  // namespace gd::test

@@ -1,8 +1,14 @@
 #pragma once
 // Shared helpers for the tests: where test data lives and scratch directories.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "format/dtype.h"
+#include "model/model_config.h"
 
 namespace gd::test {
 
@@ -15,6 +21,15 @@ std::string scratch_dir(const std::string& test_name);
 
 std::vector<uint8_t> read_file(const std::string& path);
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes);
+
+// A JSON file under tests/data (e.g. "reference/decoder_cases.json"), parsed once per process.
+const nlohmann::json& data_json(const std::string& relative_path);
+// Every tensor of a safetensors file under tests/data, decoded to f32 (name -> row-major floats).
+std::map<std::string, std::vector<float>> data_tensors(const std::string& relative_path);
+
+// A tiny test model of `variant` made once per process and (format, seed, type): a safetensors
+// folder, or a GGUF file with its mmproj beside it. The references use seed 1.
+std::string tiny_model(Variant variant, bool gguf, uint64_t seed = 1, DType type = DType::F32);
 
 // Runs a command through /bin/sh, capturing stdout+stderr; returns the exit status.
 int run_command(const std::string& command, std::string* output);

@@ -13,25 +13,7 @@
 
 namespace gd::test {
 
-std::string tiny_model_path(Variant variant, bool gguf, DType type) {
-    static std::mutex mu;
-    static std::map<std::string, std::string> made;
-    const std::string key = std::string(variant_name(variant)) + (gguf ? "-gguf-" : "-st-") + dtype_name(type);
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = made.find(key);
-    if (it != made.end()) return it->second;
-    const std::string dir = scratch_dir("tiny-" + key);
-    TestModelOptions o;
-    o.variant = variant;
-    o.size = ModelSize::Tiny;
-    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
-    o.dtype = type;
-    o.seed = 1;
-    o.threads = 2;
-    o.out = gguf ? dir + "/model.gguf" : dir;
-    write_test_model(o);
-    return made[key] = o.out;
-}
+std::string tiny_model_path(Variant variant, bool gguf, DType type) { return tiny_model(variant, gguf, 1, type); }
 
 std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads) {
     auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), make_cpu_backend(threads), nullptr});
@@ -40,23 +22,10 @@ std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads
     return l;
 }
 
-const nlohmann::json& reference_cases() {
-    static const nlohmann::json j = [] {
-        std::ifstream f(data_dir() + "/reference/decoder_cases.json");
-        return nlohmann::json::parse(f);
-    }();
-    return j;
-}
+const nlohmann::json& reference_cases() { return data_json("reference/decoder_cases.json"); }
 
 std::map<std::string, std::vector<float>> reference_tensors(const std::string& file) {
-    const SafetensorsFile st = SafetensorsFile::open(data_dir() + "/reference/" + file);
-    std::map<std::string, std::vector<float>> out;
-    for (const TensorView& v : st.tensors()) {
-        std::vector<float> x(v.elements());
-        dequantize_row(v.type, v.data, x.data(), v.elements());
-        out[v.name] = std::move(x);
-    }
-    return out;
+    return data_tensors("reference/" + file);
 }
 
 Variant variant_of_case(const nlohmann::json& c) { return *variant_from_name(c.at("variant").get<std::string>()); }

@@ -26,13 +26,7 @@ using nlohmann::json;
 
 std::string vision_dir() { return gd::test::data_dir() + "/vision"; }
 
-const json& reference() {
-    static const json j = [] {
-        std::ifstream f(vision_dir() + "/image_reference/image_reference.json");
-        return json::parse(f);
-    }();
-    return j;
-}
+const json& reference() { return gd::test::data_json("vision/image_reference/image_reference.json"); }
 
 std::vector<uint8_t> image_bytes(const std::string& name) {
     return gd::test::read_file(vision_dir() + "/" + reference()["images"][name]["file"].get<std::string>());

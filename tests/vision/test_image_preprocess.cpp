@@ -36,13 +36,7 @@ using nlohmann::json;
 
 std::string vision_dir() { return gd::test::data_dir() + "/vision"; }
 
-const json& reference() {
-    static const json j = [] {
-        std::ifstream f(vision_dir() + "/image_reference/image_reference.json");
-        return json::parse(f);
-    }();
-    return j;
-}
+const json& reference() { return gd::test::data_json("vision/image_reference/image_reference.json"); }
 
 // The script's checksum: sum(word_i * (2 i + 1)) mod 2^64 over 32-bit words.
 std::string checksum(const std::vector<uint32_t>& words) {

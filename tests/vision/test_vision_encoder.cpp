@@ -41,23 +41,10 @@ namespace fs = std::filesystem;
 constexpr double kErrorFactor = 3.0;
 constexpr double kErrorFloor = 1e-6;
 
-const nlohmann::json& vision_cases() {
-    static const nlohmann::json j = [] {
-        std::ifstream f(data_dir() + "/reference/vision_cases.json");
-        return nlohmann::json::parse(f);
-    }();
-    return j;
-}
+const nlohmann::json& vision_cases() { return data_json("reference/vision_cases.json"); }
 
 std::map<std::string, std::vector<float>> reference_tensors(const std::string& file) {
-    const SafetensorsFile st = SafetensorsFile::open(data_dir() + "/reference/" + file);
-    std::map<std::string, std::vector<float>> out;
-    for (const TensorView& v : st.tensors()) {
-        std::vector<float> x(v.elements());
-        dequantize_row(v.type, v.data, x.data(), v.elements());
-        out[v.name] = std::move(x);
-    }
-    return out;
+    return data_tensors("reference/" + file);
 }
 
 // The image of the reference script: value(row, col, c) = ((col*37 + row*91 + c*53 +
@@ -81,25 +68,6 @@ PatchedImage formula_image(int64_t grid_w, int64_t grid_h) {
             im.pos_y.push_back(static_cast<int32_t>(gy));
         }
     return im;
-}
-
-// A tiny model with seed 1 (the reference's), made once per variant and format per process.
-std::string tiny_model(Variant variant, bool gguf, DType type = DType::F32) {
-    static std::mutex mu;
-    static std::map<std::string, std::string> made;
-    const std::string key = std::string(variant_name(variant)) + (gguf ? "-gguf-" : "-st-") + dtype_name(type);
-    std::lock_guard<std::mutex> lock(mu);
-    if (auto it = made.find(key); it != made.end()) return it->second;
-    const std::string dir = scratch_dir("vision-tiny-" + key);
-    TestModelOptions o;
-    o.variant = variant;
-    o.format = gguf ? TestModelFormat::Gguf : TestModelFormat::Safetensors;
-    o.dtype = type;
-    o.seed = 1;
-    o.threads = 2;
-    o.out = gguf ? dir + "/model.gguf" : dir;
-    write_test_model(o);
-    return made[key] = o.out;
 }
 
 // A copy of a safetensors test model whose model.safetensors is rewritten tensor by tensor:
@@ -265,7 +233,7 @@ TEST(VisionEncoder, OtherStoredTypesStayClose) {
         double bound;
     } kinds[] = {{false, DType::BF16, 0.05}, {true, DType::F16, 0.005}, {true, DType::Q8_0, 0.05}};
     for (const auto& k : kinds) {
-        const std::string path = tiny_model(Variant::E2B, k.gguf, k.type);
+        const std::string path = tiny_model(Variant::E2B, k.gguf, 1, k.type);
         const double err = relative_error(encode(path, image).soft, ref.at("soft_tokens"));
         if (std::getenv("GD_PRINT_ERRORS"))
             std::printf("%s %s: soft_tokens error %.3g\n", k.gguf ? "gguf" : "safetensors", dtype_name(k.type), err);
