@@ -18,10 +18,13 @@ packages=(
   qml6-module-qtquick qml6-module-qtquick-window qml6-module-qtquick-controls
   qml6-module-qtquick-layouts qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   xvfb xauth
+  qt6-speech-dev qt6-speech-flite-plugin   # spoken replies: Qt TextToSpeech with the offline Flite engine
   libqt6sql6-sqlite   # the Qt SQLite driver (chat history); qt6-base-dev does not pull it in
   # packaging and its tests: dpkg-shlibdeps (dpkg-dev), desktop-file-validate, xwininfo (x11-utils),
   # strace (app.offline_chat: no AF_INET socket)
   dpkg-dev desktop-file-utils x11-utils strace
+  # voice tests: a PulseAudio server with a fake microphone, speech made by espeak-ng, sox for WAVs
+  pulseaudio pulseaudio-utils espeak-ng sox
   # tests, sanitizers and fuzzers
   googletest libgtest-dev clang-14 libclang-rt-14-dev
 )

@@ -160,6 +160,28 @@ public:
     // (row index = y * grid_w + x); out [(grid_h/k) * (grid_w/k), cols] in raster order of the
     // pooled grid. grid_w and grid_h must be multiples of k.
     virtual void average_pool(const Tensor& x, int64_t grid_w, int64_t grid_h, int64_t k, const Tensor& out) = 0;
+
+    // ---- audio tower ops (the conformer, spec §4.3–4.5) ----
+    // LayerNorm (mean-subtracting, biased variance) of every `group` consecutive elements of each row,
+    // times `weight` (length group) unless null; no bias. In place allowed.
+    virtual void layer_norm(const Tensor& x, const Weight* weight, int64_t group, float eps, const Tensor& y) = 0;
+    virtual void relu(const Tensor& x) = 0;   // x = max(x, 0), in place
+    virtual void silu(const Tensor& x) = 0;   // x = x * sigmoid(x), in place
+    // Gated linear unit over each row: out[t, c] = x[t, c] * sigmoid(x[t, C + c]) with C = out.cols and
+    // x.cols = 2C. out must not alias x.
+    virtual void glu(const Tensor& x, const Tensor& out) = 0;
+    // Causal depthwise convolution along the rows (time): out[t, c] = sum_j taps[c*K + j] * x[t-K+1+j, c]
+    // for j < K, rows before 0 counting as zero. taps has out.cols * K values. out must not alias x.
+    virtual void causal_depthwise_conv(const Tensor& x, const std::vector<float>& taps, int64_t K,
+                                       const Tensor& out) = 0;
+    // Local causal attention with a relative-position term and a logit cap, multi-head with as many
+    // K/V heads as query heads (the audio conformer): query t sees keys s with 0 <= t - s < window;
+    //   logit = cap * tanh((q_t . k_s + q_t . rel_{t-s}) / cap),  softmax over the allowed s,
+    //   out_t = sum_s p_s v_s.
+    // q, k, v, out [T, heads*head_dim]; rel [window, heads*head_dim], row d for distance d. No scale is
+    // applied (the caller scales q and k). out must not alias q, k or v.
+    virtual void attention_local(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& rel,
+                                 int64_t heads, int64_t head_dim, int64_t window, float cap, const Tensor& out) = 0;
 };
 
 // The CPU backend with `threads` worker threads (0 = one per core).

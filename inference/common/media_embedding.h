@@ -18,6 +18,9 @@ struct MediaEmbedding {
     // Images: the size the encoder saw after resizing, and its patch grid (16-pixel patches).
     int64_t image_width = 0, image_height = 0;
     int64_t grid_width = 0, grid_height = 0;
+    // Audio: the clip's length and the number of 30 s pieces it was encoded in.
+    double audio_seconds = 0;
+    int64_t audio_pieces = 0;
     double encode_seconds = 0;
 };
 

@@ -6,6 +6,9 @@
 #include <sys/resource.h>
 
 #include "common/error.h"
+#include "audio/encoder/audio_encoder.h"
+#include "audio/features/audio_pieces.h"
+#include "audio/features/log_mel.h"
 #include "vision/encoder/vision_encoder.h"
 #include "vision/image/image_preprocess.h"
 
@@ -73,6 +76,14 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
             m->vision_error_ = e.what();
         }
     }
+    if (m->config().audio) {
+        if (progress && !progress(0.995, "placing the audio tower")) throw Cancelled("loading cancelled");
+        try {
+            m->audio_ = std::make_unique<AudioEncoder>(m->files_, *m->backend_);
+        } catch (const ModelError& e) {
+            m->audio_error_ = e.what();
+        }
+    }
     m->load_seconds_ = seconds_since(t0);
     if (progress) progress(1.0, "ready");
     return m;
@@ -102,6 +113,37 @@ std::shared_ptr<const MediaEmbedding> Model::encode_image(const RgbImage& image,
     m->grid_width = patched.size.grid_width();
     m->grid_height = patched.size.grid_height();
     if (m->data.size() != static_cast<size_t>(m->tokens * m->width)) throw Error("the vision tower returned the wrong shape");
+    m->key = media_content_key(*m);
+    m->encode_seconds = seconds_since(t0);
+    return m;
+}
+
+std::shared_ptr<const MediaEmbedding> Model::encode_audio(const std::vector<float>& samples,
+                                                         const std::atomic<bool>* cancel, const TensorObserver& observe) {
+    if (!audio_ && !audio_error_.empty()) throw Error("this model's audio tower could not be loaded: " + audio_error_);
+    if (!audio_) {
+        throw Error(files_.format() == ModelFormat::Gguf && config().text.has_ple()
+                        ? "this model has no audio input: no projector (mmproj) file with an audio tower was found next to it"
+                        : "this model has no audio input (Gemma 4 E2B and E4B understand speech; 26B and 31B do not)");
+    }
+    for (float v : samples)
+        if (!std::isfinite(v)) throw Error("the audio holds invalid (NaN or infinite) samples");
+    const std::vector<AudioPiece> pieces = split_audio(static_cast<int64_t>(samples.size()));
+    if (pieces.empty()) throw Error("the audio is too short to hear anything (under 10 ms)");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto m = std::make_shared<MediaEmbedding>();
+    m->kind = MediaEmbedding::Kind::Audio;
+    m->width = config().text.hidden_size;
+    for (const AudioPiece& p : pieces) {
+        const LogMel mel = log_mel_spectrogram(samples.data() + p.first, static_cast<size_t>(p.count));
+        const std::vector<float> rows = audio_->encode(mel, observe, cancel);
+        const int64_t tokens = AudioEncoder::tokens_for_frames(mel.frames);
+        if (rows.size() != static_cast<size_t>(tokens * m->width)) throw Error("the audio tower returned the wrong shape");
+        m->data.insert(m->data.end(), rows.begin(), rows.end());
+        m->tokens += tokens;
+    }
+    m->audio_seconds = static_cast<double>(samples.size()) / 16000.0;
+    m->audio_pieces = static_cast<int64_t>(pieces.size());
     m->key = media_content_key(*m);
     m->encode_seconds = seconds_since(t0);
     return m;

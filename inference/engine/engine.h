@@ -34,6 +34,7 @@ struct LoadOptions {
 using ProgressCallback = std::function<bool(double fraction, const std::string& stage)>;
 
 class VisionEncoder;
+class AudioEncoder;
 
 class Model {
 public:
@@ -55,6 +56,17 @@ public:
     std::shared_ptr<const MediaEmbedding> encode_image(const RgbImage& image, int64_t budget,
                                                        const std::atomic<bool>* cancel = nullptr,
                                                        const TensorObserver& observe = {});
+
+    // Audio input: present when the files hold an audio tower (E2B/E4B: HF folder, or GGUF + mmproj).
+    bool has_audio() const { return audio_ != nullptr; }
+    // Runs the audio tower on a clip of 16 kHz mono samples (audio/io/audio_decode.h makes them from
+    // files). Clips over 30 s are split into 30 s pieces (audio/features/audio_pieces.h), each encoded
+    // on its own; the soft tokens of all pieces come back as one MediaEmbedding (25 per second), for
+    // one <|audio> ... <audio|> span. Throws gd::Error without an audio tower or for a clip shorter
+    // than one frame (~10 ms); gd::Cancelled when `cancel` is set. Same threading rule as encode_image.
+    std::shared_ptr<const MediaEmbedding> encode_audio(const std::vector<float>& samples_16k,
+                                                       const std::atomic<bool>* cancel = nullptr,
+                                                       const TensorObserver& observe = {});
     ~Model();
 
 private:
@@ -65,6 +77,8 @@ private:
     std::unique_ptr<TextDecoder> decoder_;
     std::unique_ptr<VisionEncoder> vision_;
     std::string vision_error_;  // why a tower the config names could not be placed
+    std::unique_ptr<AudioEncoder> audio_;
+    std::string audio_error_;
     LoadOptions options_;
     double load_seconds_ = 0;
 };

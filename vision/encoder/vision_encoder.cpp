@@ -47,7 +47,9 @@ struct VisionEncoder::Impl {
     void check(const PatchedImage& im) const;
     Tensor embed_patches(const PatchedImage& im);
     void layer(const VisionLayerWeights& l, const Tensor& x, const PatchedImage& im);
-    void linear(const VisionLinear& l, const Tensor& x, const Tensor& y, const Tensor& scratch);
+    void linear(const ClippedLinear& l, const Tensor& x, const Tensor& y, const Tensor& scratch) {
+        apply_linear(backend, l, x, y, scratch);
+    }
 };
 
 // The contract of PatchedImage, enforced: a grid of whole pooling blocks, one 16x16x3 vector and one
@@ -92,16 +94,6 @@ Tensor VisionEncoder::Impl::embed_patches(const PatchedImage& im) {
     backend.add(px, py, px);
     backend.add(e, px, e);
     return e;
-}
-
-// y = clamp(clamp(x) · Wᵀ) with the linear's own bounds; `scratch` (x's shape) takes the clamped
-// input so that x, shared by several linears, keeps its values. scratch may be x itself when x is
-// not needed afterwards.
-void VisionEncoder::Impl::linear(const VisionLinear& l, const Tensor& x, const Tensor& y, const Tensor& scratch) {
-    if (!l.clipped) return backend.matmul(l.w, x, y);
-    backend.clamp(x, l.in_min, l.in_max, scratch);
-    backend.matmul(l.w, scratch, y);
-    backend.clamp(y, l.out_min, l.out_max, y);
 }
 
 // One encoder layer (spec §3.4), x updated in place.

@@ -10,65 +10,9 @@ namespace gd {
 
 namespace {
 
-class Binder {
-public:
-    Binder(const ModelFiles& files, Backend& backend) : files_(files), backend_(backend) {}
-
-    const ModelTensor& tensor(const std::string& name) const {
-        const ModelTensor* t = files_.find(name);
-        if (!t) throw ModelError("the vision tower has no tensor " + name);
-        return *t;
-    }
-
-    Weight get(const std::string& name) { return place(tensor(name).view, name); }
-
-    // A norm weight (or other vector) of exactly n finite values.
-    Weight vector(const std::string& name, int64_t n) {
-        Weight w = get(name);
-        if (w.experts != 1 || w.rows != 1 || w.cols != n)
-            throw ModelError("tensor " + name + " has " + std::to_string(w.rows * w.cols) + " elements, expected " +
-                             std::to_string(n));
-        for (float v : w.f32)
-            if (!std::isfinite(v)) throw ModelError("tensor " + name + " holds NaN or infinite values");
-        return w;
-    }
-
-    // A clip bound: one value (0-d in HF, 1-element in GGUF, bf16 in the release checkpoints). The
-    // bounds may be infinite (transformers' default is ±inf), never NaN.
-    float scalar(const std::string& name) {
-        const Weight w = get(name);
-        if (w.f32.size() != 1) throw ModelError("tensor " + name + " should hold one value");
-        if (std::isnan(w.f32[0])) throw ModelError("tensor " + name + " is NaN");
-        return w.f32[0];
-    }
-
-    VisionLinear linear(const std::string& name, bool clipped) {
-        VisionLinear l;
-        l.w = get(name + ".weight");
-        l.clipped = clipped;
-        if (clipped) {
-            l.in_min = scalar(name + ".input_min");
-            l.in_max = scalar(name + ".input_max");
-            l.out_min = scalar(name + ".output_min");
-            l.out_max = scalar(name + ".output_max");
-        }
-        return l;
-    }
-
-    Weight place(const TensorView& view, const std::string& name) {
-        Weight w = backend_.upload_weight(view);
-        w.name = name;
-        return w;
-    }
-
-private:
-    const ModelFiles& files_;
-    Backend& backend_;
-};
-
 // The patch embedding as a [Hv, p*p*3] matrix in the HF order (py, px, c). A GGUF mmproj stores it as
 // the conv kernel [Hv, 3, p, p] (spec §6.4): decoded to f32 and permuted back once at load.
-Weight patch_embedding(Binder& b, const ModelFiles& files, int64_t Hv, int64_t p, VisionWeights& out) {
+Weight patch_embedding(TowerBinder& b, const ModelFiles& files, int64_t Hv, int64_t p, VisionWeights& out) {
     const std::string name = "v.patch_embd.weight";
     const ModelTensor& t = b.tensor(name);
     if (!(files.format() == ModelFormat::Gguf && t.spec.gguf_layout == GgufLayout::ConvPatch)) return b.get(name);
@@ -102,7 +46,7 @@ VisionWeights load_vision_weights(const ModelFiles& files, Backend& backend) {
                              : "the model has no vision tower");
     const VisionConfig& c = *files.config().vision;
     const int64_t Hv = c.hidden_size, dh = c.head_dim;
-    Binder b(files, backend);
+    TowerBinder b(files, backend, "vision tower");
     VisionWeights w;
 
     w.patch_embd = patch_embedding(b, files, Hv, c.patch_size, w);

@@ -7,21 +7,13 @@
 
 #include "backend/backend.h"
 #include "model/model_files.h"
+#include "towers/tower_weights.h"
 
 namespace gd {
 
-// A linear layer without bias; on the E2B/E4B tower "clipped" (spec §3.4): its input is clamped to
-// [in_min, in_max] before the product and its output to [out_min, out_max] after, with this layer's
-// own four stored scalars.
-struct VisionLinear {
-    Weight w;
-    bool clipped = false;
-    float in_min = 0, in_max = 0, out_min = 0, out_max = 0;
-};
-
 struct VisionLayerWeights {
     Weight ln1, attn_post_norm, ln2, ffn_post_norm;  // input / post-attention / pre-FFN / post-FFN norms
-    VisionLinear q, k, v, o, gate, up, down;
+    ClippedLinear q, k, v, o, gate, up, down;
     Weight q_norm, k_norm;                           // per head, [head_dim]
 };
 

@@ -47,6 +47,15 @@ public:
                          float scale, const Tensor& out) override;
     void average_pool(const Tensor& x, int64_t grid_w, int64_t grid_h, int64_t k, const Tensor& out) override;
 
+    // ---- audio tower ops (cpu_audio_ops.cpp) ----
+    void layer_norm(const Tensor& x, const Weight* weight, int64_t group, float eps, const Tensor& y) override;
+    void relu(const Tensor& x) override;
+    void silu(const Tensor& x) override;
+    void glu(const Tensor& x, const Tensor& out) override;
+    void causal_depthwise_conv(const Tensor& x, const std::vector<float>& taps, int64_t K, const Tensor& out) override;
+    void attention_local(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& rel, int64_t heads,
+                         int64_t head_dim, int64_t window, float cap, const Tensor& out) override;
+
     ThreadPool& pool() { return pool_; }
     Isa isa() const { return isa_; }
 
