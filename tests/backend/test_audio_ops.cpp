@@ -144,8 +144,8 @@ std::vector<double> blocked_reference(const std::vector<float>& q, const std::ve
                 if (t >= T) continue;
                 // bd before the shift: q_t . table[r] for r = 0..past; after the shift column j holds
                 // the entry r = j - i when 0 <= j - i <= past, else 0 (the padding).
-                std::vector<double> logits(size_t(context));
-                std::vector<bool> allowed(size_t(context));
+                std::vector<double> logits(static_cast<size_t>(context));
+                std::vector<bool> allowed(static_cast<size_t>(context));
                 for (int64_t j = 0; j < context; ++j) {
                     const int64_t s = blk * chunk - past + j;
                     double ac = 0, bd = 0;

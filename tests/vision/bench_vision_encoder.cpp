@@ -13,8 +13,6 @@
 // CPU time / wall time: below --threads when other processes shared the machine), the arithmetic done (multiply-adds x
 // 2), GFLOP/s of wall and of CPU time, the share the attention alone takes (timed separately with the same shapes), and
 // the process's peak RSS.
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -24,42 +22,22 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "backend/backend.h"
 #include "common/error.h"
-#include "format/quant/quant.h"
-#include "format/safetensors.h"
-#include "model/hf_config.h"
 #include "model/model_files.h"
-#include "model/tensor_names.h"
 #include "model/variants.h"
-#include "testmodel/random_weights.h"
 #include "vision/encoder/vision_encoder.h"
+#include "support/bench_support.h"
 #include "vision/image/image_preprocess.h"
 
 namespace {
 
 using namespace gd;
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// CPU time of the whole process (all threads), seconds: with wall time, shows whether other
-// processes took the cores during a run (cpu / wall < threads).
-double process_cpu_seconds() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-           1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
+using bench::Clock;
+using bench::peak_rss_mib;
+using bench::process_cpu_seconds;
+using bench::seconds_since;
 
 // The tiny test model of `variant` with the full-size vision tower and no audio tower.
 ModelConfig bench_config(Variant variant) {
@@ -69,46 +47,8 @@ ModelConfig bench_config(Variant variant) {
     return c;
 }
 
-// Writes the folder (config.json + model.safetensors, bf16, the test models' random values) unless a
-// previous run left a complete one.
 std::string write_tower(const std::string& dir, Variant variant) {
-    const ModelConfig c = bench_config(variant);
-    const fs::path path = fs::path(dir) / (std::string("gd-bench-vision-") + variant_name(variant));
-    const nlohmann::json config = config_to_hf_json(c);
-    if (fs::exists(path / "model.safetensors") && fs::exists(path / "config.json")) {
-        try {
-            const std::string path_str = path.string();
-            ModelFiles::open({path_str});
-            return path.string();
-        } catch (const Error&) {
-            // stale or partial: written again below
-        }
-    }
-    fs::create_directories(path);
-    std::vector<ExpectedTensor> tensors = expected_tensors(c);
-    std::vector<std::unique_ptr<WeightInit>> inits;
-    std::vector<SafetensorsWriteTensor> out;
-    for (const ExpectedTensor& t : tensors) {
-        if (t.gguf_only) continue;
-        inits.push_back(std::make_unique<WeightInit>(t, 1, c));
-        const WeightInit* init = inits.back().get();
-        const uint64_t row = t.shape.empty() ? 1 : t.shape.back();
-        out.push_back(
-            {t.hf_name, DType::BF16, t.shape, nullptr, [init, row](uint8_t* dst, uint64_t row0, uint64_t nrows) {
-                 std::vector<float> v(row);
-                 for (uint64_t r = 0; r < nrows; ++r) {
-                     init->fill((row0 + r) * row, v.data(), row);
-                     quantize_row(DType::BF16, v.data(), dst + r * row * 2, row);
-                 }
-             }});
-    }
-    write_safetensors((path / "model.safetensors").string(), out, {{"format", "pt"}}, 2);
-    std::FILE* f = std::fopen((path / "config.json").string().c_str(), "w");
-    if (!f) throw Error("cannot write " + (path / "config.json").string());
-    const std::string text = config.dump(2);
-    std::fwrite(text.data(), 1, text.size(), f);
-    std::fclose(f);
-    return path.string();
+    return bench::write_bf16_model(dir, std::string("gd-bench-vision-") + variant_name(variant), bench_config(variant));
 }
 
 PatchedImage square_image(int64_t budget) {
@@ -153,18 +93,6 @@ double time_attention(Backend& b, const VisionConfig& v, int64_t n) {
     return seconds_since(t0);
 }
 
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    size_t a = 0;
-    while (a <= s.size()) {
-        const size_t b = s.find(',', a);
-        out.push_back(s.substr(a, b == std::string::npos ? std::string::npos : b - a));
-        if (b == std::string::npos) break;
-        a = b + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -185,10 +113,10 @@ int main(int argc, char** argv) {
         if (a == "--threads")
             threads = std::atoi(value().c_str());
         else if (a == "--towers")
-            towers = split(value());
+            towers = bench::split_list(value());
         else if (a == "--budgets") {
             budgets.clear();
-            for (const std::string& b : split(value())) budgets.push_back(std::atoll(b.c_str()));
+            for (const std::string& b : bench::split_list(value())) budgets.push_back(std::atoll(b.c_str()));
         } else if (a == "--dir")
             dir = value();
         else {
