@@ -1,4 +1,4 @@
-// Image questions end to end against transformers (tools/reference/dump_multimodal_reference.py):
+// Image and audio questions end to end against transformers (tools/reference/dump_multimodal_reference.py):
 // image file -> decode -> preprocess -> vision tower -> prompt assembly (markers, placeholders) ->
 // text decoder with the soft tokens inserted (and, on 26B/31B, image blocks attended
 // bidirectionally on sliding layers) -> logits, for every tiny variant, from the safetensors folder
@@ -32,7 +32,7 @@ constexpr double kErrorFactor = 3.0;
 
 const nlohmann::json& cases() { return data_json("reference/multimodal_cases.json"); }
 
-double relative_error(const float* a, const float* b, size_t n) {
+double relative_error(const float* a, const float* b, size_t n) {  // on raw rows
     double diff = 0, scale = 0;
     for (size_t i = 0; i < n; ++i) {
         diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
@@ -41,27 +41,19 @@ double relative_error(const float* a, const float* b, size_t n) {
     return scale > 0 ? diff / scale : diff;
 }
 
-void check_case(const nlohmann::json& c, bool gguf) {
-    const std::string variant = c.at("variant");
+std::shared_ptr<Model> load_model(const nlohmann::json& c, bool gguf) {
     LoadOptions lo;
-    lo.paths = {tiny_model(*variant_from_name(variant), gguf)};  // seed 1, the reference's
+    lo.paths = {tiny_model(*variant_from_name(c.at("variant").get<std::string>()), gguf)};  // seed 1, the reference's
     lo.threads = 2;
     lo.context = 1024;
-    auto model = Model::load(lo);
-    ASSERT_TRUE(model->has_vision());
-    const auto ref = data_tensors("reference/" + c.at("file").get<std::string>());
+    return Model::load(lo);
+}
 
-    // Images -> soft tokens.
-    ChatMessage user;
-    user.role = "user";
-    std::vector<float> soft;
-    for (const auto& file : c.at("images")) {
-        const RgbImage image = decode_image_file(data_dir() + "/vision/e2e/" + file.get<std::string>());
-        auto m = model->encode_image(image, c.at("image_tokens").get<int64_t>());
-        soft.insert(soft.end(), m->data.begin(), m->data.end());
-        user.content.push_back({ChatItem::Kind::Image, "", m});
-    }
-    user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
+// The checks shared by image and audio cases, once the user message holds the encoded media and
+// `soft` their soft tokens in prompt order.
+void check_prompt(const nlohmann::json& c, const std::shared_ptr<Model>& model, const ChatMessage& user,
+                  const std::vector<float>& soft, size_t media_count, bool gguf) {
+    const auto ref = data_tensors("reference/" + c.at("file").get<std::string>());
     const std::vector<float> want_soft = ref.at("soft_tokens_f64");
     ASSERT_EQ(soft.size(), want_soft.size()) << "soft-token count";
     const double soft_err = relative_error(soft.data(), want_soft.data(), soft.size());
@@ -70,7 +62,7 @@ void check_case(const nlohmann::json& c, bool gguf) {
     // Prompt assembly: markers and one placeholder per soft token where the processor puts them.
     const Prompt prompt = single_turn_prompt(*model, user);
     ASSERT_EQ(prompt.ids, c.at("input_ids").get<std::vector<int32_t>>());
-    ASSERT_EQ(prompt.media.size(), c.at("images").size());
+    ASSERT_EQ(prompt.media.size(), media_count);
 
     // The prompt path (insertion, masks, PLE pad rows) on its own: the decoder fed transformers' f64
     // soft tokens, logits at the recorded positions from one prefill as a session runs it. (With our
@@ -84,7 +76,9 @@ void check_case(const nlohmann::json& c, bool gguf) {
         exact_rows.emplace_back(want_soft.begin() + static_cast<std::ptrdiff_t>(offset),
                                 want_soft.begin() + static_cast<std::ptrdiff_t>(offset + m.media->data.size()));
         offset += m.media->data.size();
-        spans.push_back({m.position, m.media->tokens, exact_rows.back().data(), model->decoder().bidirectional_images()});
+        const bool image = m.media->kind == MediaEmbedding::Kind::Image;
+        spans.push_back({m.position, m.media->tokens, exact_rows.back().data(),
+                         image && model->decoder().bidirectional_images()});
     }
     KvCache cache = model->decoder().make_cache(static_cast<int64_t>(prompt.ids.size()), kMaxImageTokens);
     const auto positions = c.at("logit_positions").get<std::vector<int64_t>>();
@@ -114,6 +108,52 @@ void check_case(const nlohmann::json& c, bool gguf) {
     EXPECT_EQ(r.ids, c.at("greedy").get<std::vector<int32_t>>()) << "greedy continuation";
 }
 
+void check_case(const nlohmann::json& c, bool gguf) {
+    auto model = load_model(c, gguf);
+    ASSERT_TRUE(model->has_vision());
+    ChatMessage user;
+    user.role = "user";
+    std::vector<float> soft;
+    for (const auto& file : c.at("images")) {
+        const RgbImage image = decode_image_file(data_dir() + "/vision/e2e/" + file.get<std::string>());
+        auto m = model->encode_image(image, c.at("image_tokens").get<int64_t>());
+        soft.insert(soft.end(), m->data.begin(), m->data.end());
+        user.content.push_back({ChatItem::Kind::Image, "", m});
+    }
+    user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
+    check_prompt(c, model, user, soft, c.at("images").size(), gguf);
+}
+
+// Audio questions (tools/reference/dump_audio_reference.py): the clips' exact samples -> log-mel ->
+// audio tower -> <|audio> + N placeholders + <audio|> before the text -> logits, E2B and E4B.
+const nlohmann::json& audio_cases() { return data_json("reference/multimodal_audio_cases.json"); }
+
+void check_audio_case(const nlohmann::json& c, bool gguf) {
+    auto model = load_model(c, gguf);
+    ASSERT_TRUE(model->has_audio());
+    const auto ref = data_tensors("reference/" + c.at("file").get<std::string>());
+    ChatMessage user;
+    user.role = "user";
+    std::vector<float> soft;
+    for (size_t i = 0; i < c.at("clips").size(); ++i) {
+        const std::vector<float>& samples = ref.at("samples-" + std::to_string(i));
+        auto m = model->encode_audio(samples);
+        EXPECT_EQ(m->tokens, c.at("clips").at(i).at("audio_tokens").get<int64_t>());
+        EXPECT_EQ(m->audio_pieces, 1);
+        soft.insert(soft.end(), m->data.begin(), m->data.end());
+        user.content.push_back({ChatItem::Kind::Audio, "", m});
+    }
+    user.content.push_back({ChatItem::Kind::Text, c.at("question").get<std::string>(), nullptr});
+    check_prompt(c, model, user, soft, c.at("clips").size(), gguf);
+}
+
+class AudioPromptReference : public ::testing::TestWithParam<int> {};
+
+TEST_P(AudioPromptReference, SafetensorsMatchesTransformers) { check_audio_case(audio_cases().at("cases").at(GetParam()), false); }
+TEST_P(AudioPromptReference, GgufWithMmprojMatchesTransformers) {
+    check_audio_case(audio_cases().at("cases").at(GetParam()), true);
+}
+
 class MultimodalReference : public ::testing::TestWithParam<int> {};
 
 TEST_P(MultimodalReference, SafetensorsMatchesTransformers) { check_case(cases().at("cases").at(GetParam()), false); }
@@ -127,6 +167,13 @@ std::string case_name(const ::testing::TestParamInfo<int>& p) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, MultimodalReference, ::testing::Range(0, 8), case_name);
+
+std::string audio_case_name(const ::testing::TestParamInfo<int>& p) {
+    const nlohmann::json& c = audio_cases().at("cases").at(p.param);
+    return c.at("variant").get<std::string>() + "_" + c.at("case").get<std::string>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, AudioPromptReference, ::testing::Range(0, 4), audio_case_name);
 
 }  // namespace
 }  // namespace gd::test

@@ -1,6 +1,10 @@
 #include "support/test_support.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +97,34 @@ std::string tiny_model(Variant variant, bool gguf, uint64_t seed, DType type) {
     o.out = gguf ? dir + "/model.gguf" : dir;
     write_test_model(o);
     return made[key] = o.out;
+}
+
+double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
+    if (a.size() != b.size()) return INFINITY;
+    double diff = 0, scale = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
+        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
+    }
+    return scale > 0 ? diff / scale : diff;
+}
+
+std::string rewritten_model(const std::string& src, const std::string& name, const TensorEdit& edit) {
+    namespace fs = std::filesystem;
+    const std::string dst = scratch_dir(name);
+    for (const auto& e : fs::directory_iterator(src))
+        if (e.path().filename() != "model.safetensors") fs::copy_file(e.path(), fs::path(dst) / e.path().filename());
+    const SafetensorsFile st = SafetensorsFile::open(src + "/model.safetensors");
+    std::vector<SafetensorsWriteTensor> out;
+    for (const TensorView& v : st.tensors()) {
+        std::vector<uint8_t> probe(v.data, v.data + v.nbytes);
+        if (!edit(v.name, v.type, probe.data(), v.nbytes)) continue;
+        auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(probe));
+        out.push_back(
+            {v.name, v.type, v.shape, [bytes](uint8_t* d, uint64_t n) { std::memcpy(d, bytes->data(), n); }, nullptr});
+    }
+    write_safetensors(dst + "/model.safetensors", out, st.header_metadata());
+    return dst;
 }
 
 }  // namespace gd::test

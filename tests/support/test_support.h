@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the tests: where test data lives and scratch directories.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,15 @@ std::map<std::string, std::vector<float>> data_tensors(const std::string& relati
 // A tiny test model of `variant` made once per process and (format, seed, type): a safetensors
 // folder, or a GGUF file with its mmproj beside it. The references use seed 1.
 std::string tiny_model(Variant variant, bool gguf, uint64_t seed = 1, DType type = DType::F32);
+
+// max |a - b| / max |b|: the error relative to the reference tensor's scale (INFINITY on a size mismatch).
+double relative_error(const std::vector<float>& a, const std::vector<float>& b);
+
+// A copy of a safetensors test model whose model.safetensors is rewritten tensor by tensor, in a
+// scratch directory named `name`: `edit(name, type, bytes, n)` returns false to leave the tensor out,
+// and may change the bytes it is given.
+using TensorEdit = std::function<bool(const std::string& name, DType type, uint8_t* bytes, uint64_t n)>;
+std::string rewritten_model(const std::string& src, const std::string& name, const TensorEdit& edit);
 
 // Runs a command through /bin/sh, capturing stdout+stderr; returns the exit status.
 int run_command(const std::string& command, std::string* output);

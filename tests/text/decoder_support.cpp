@@ -45,14 +45,4 @@ std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vec
     return got;
 }
 
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size()) return INFINITY;
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-    }
-    return scale > 0 ? diff / scale : diff;
-}
-
 }  // namespace gd::test

@@ -10,6 +10,7 @@
 #include "format/dtype.h"
 #include "model/model_files.h"
 #include "model/model_config.h"
+#include "support/test_support.h"
 #include "text/decoder.h"
 
 namespace gd::test {
@@ -34,8 +35,5 @@ Variant variant_of_case(const nlohmann::json& c);
 // logits of every position under "logits".
 std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vector<int32_t>& ids,
                                                    int64_t context = 256, int64_t max_chunk = 256);
-
-// max |a - b| / max |b|: the error relative to the reference tensor's scale.
-double relative_error(const std::vector<float>& a, const std::vector<float>& b);
 
 }  // namespace gd::test

@@ -70,26 +70,6 @@ PatchedImage formula_image(int64_t grid_w, int64_t grid_h) {
     return im;
 }
 
-// A copy of a safetensors test model whose model.safetensors is rewritten tensor by tensor:
-// `edit(name, type, bytes, n)` returns false to leave the tensor out, and may change the bytes it is given.
-using TensorEdit = std::function<bool(const std::string& name, DType type, uint8_t* bytes, uint64_t n)>;
-std::string rewritten_model(const std::string& src, const std::string& name, const TensorEdit& edit) {
-    const std::string dst = scratch_dir(name);
-    for (const auto& e : fs::directory_iterator(src))
-        if (e.path().filename() != "model.safetensors") fs::copy_file(e.path(), fs::path(dst) / e.path().filename());
-    const SafetensorsFile st = SafetensorsFile::open(src + "/model.safetensors");
-    std::vector<SafetensorsWriteTensor> out;
-    for (const TensorView& v : st.tensors()) {
-        std::vector<uint8_t> probe(v.data, v.data + v.nbytes);
-        if (!edit(v.name, v.type, probe.data(), v.nbytes)) continue;
-        auto bytes = std::make_shared<std::vector<uint8_t>>(std::move(probe));
-        out.push_back(
-            {v.name, v.type, v.shape, [bytes](uint8_t* d, uint64_t n) { std::memcpy(d, bytes->data(), n); }, nullptr});
-    }
-    write_safetensors(dst + "/model.safetensors", out, st.header_metadata());
-    return dst;
-}
-
 struct Encoded {
     std::map<std::string, std::vector<float>> tensors;
     std::vector<float> soft;
@@ -107,16 +87,6 @@ Encoded encode(const std::string& path, const PatchedImage& image, int threads =
         r.tensors[name] = std::move(h);
     });
     return r;
-}
-
-double relative_error(const std::vector<float>& a, const std::vector<float>& b) {
-    if (a.size() != b.size()) return INFINITY;
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        diff = std::max(diff, std::fabs(static_cast<double>(a[i]) - b[i]));
-        scale = std::max(scale, std::fabs(static_cast<double>(b[i])));
-    }
-    return scale > 0 ? diff / scale : diff;
 }
 
 std::string tight_clip_model(double divisor) {
