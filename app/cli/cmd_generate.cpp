@@ -1,64 +1,65 @@
-// gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [--image FILE]... [options] [--json]
+// gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [--image FILE]... [--audio FILE]...
+//                        [options] [--json]
 // --prompt: raw text after BOS; --chat: one user turn with the model's turn opened, rendered as the
-// chat template does (images first, then the text); --ids: used as given. Plain mode streams the text to stdout (statistics to
-// stderr); --json prints one object with the prompt ids, every step, the text and the statistics.
+// chat template does (images first, then audio clips, then the text); --ids: used as given. Plain
+// mode streams the text to stdout (statistics to stderr); --json prints one object with the prompt
+// ids, every step, the text and the statistics.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "audio_options.h"
 #include "commands.h"
 #include "engine/chat_session.h"
 #include "engine_options.h"
+#include "transcription_request.h"
 
 namespace gd::cli {
-
-namespace {
-nlohmann::json stats_json(const GenerationStats& s) {
-    return {{"prompt_tokens", s.prompt_tokens},
-            {"prefilled_tokens", s.prefilled_tokens},
-            {"generated_tokens", s.generated_tokens},
-            {"prefill_seconds", s.prefill_seconds},
-            {"generation_seconds", s.generation_seconds},
-            {"time_to_first_token_seconds", s.time_to_first_token},
-            {"prompt_tokens_per_second", s.prompt_tokens_per_second()},
-            {"generated_tokens_per_second", s.generated_tokens_per_second()},
-            {"peak_rss_bytes", s.peak_rss_bytes},
-            {"kv_cache_bytes", s.kv_cache_bytes}};
-}
-}  // namespace
 
 int cmd_generate(const Args& args) {
     static const char* usage =
         "usage: gemmadesk-cli generate --model PATH (--prompt TEXT | --chat TEXT | --ids LIST) [--system TEXT]\n"
-        "                              [--image FILE]... [--image-tokens N] [--top-logprobs K] [--json]\n"
-        "                              [sampling options]\n";
-    const ParsedArgs a(args, options_union({kModelOptions, kSamplingOptions, kImageOptions,
+        "                              [--image FILE]... [--image-tokens N] [--audio FILE]... [--think]\n"
+        "                              [--top-logprobs K] [--json] [sampling options]\n";
+    const ParsedArgs a(args, options_union({kModelOptions, kSamplingOptions, kImageOptions, kAudioOptions,
                                             {"prompt", "chat", "ids", "system", "top-logprobs"}}),
                        {"json", "help", "think"});
     if (a.flag("help")) {
-        std::printf("%s%s%s%s  --think            (--chat) let the model think first\n", usage, kModelOptionsHelp,
-                    kImageOptionsHelp, kSamplingOptionsHelp);
+        std::printf("%s%s%s%s%s", usage, kModelOptionsHelp, kImageOptionsHelp, audio_options_help().c_str(),
+                    kSamplingOptionsHelp);
+        std::printf("  --think            (--chat) let the model think first; without it a request with --audio\n"
+                    "                     that asks for a transcript is answered directly, as the model card advises\n");
         return 0;
     }
     const int given = int(a.value("prompt").has_value()) + int(a.value("chat").has_value()) + int(a.value("ids").has_value());
     if (given != 1) throw UsageError("give exactly one of --prompt, --chat, --ids");
     if (a.value("system") && !a.value("chat")) throw UsageError("--system goes with --chat");
-    const std::vector<std::string> image_files = a.values("image");
+    const std::vector<std::string> image_files = a.values("image"), audio_files = a.values("audio");
     if (!image_files.empty() && !a.value("chat")) throw UsageError("--image goes with --chat");
+    if (!audio_files.empty() && !a.value("chat")) throw UsageError("--audio goes with --chat");
     if (a.value("image-tokens") && image_files.empty()) throw UsageError("--image-tokens goes with --image");
-    const ImageArgs decoded = decode_images(a);  // a bad budget or file fails before the model loads
+    // Bad budgets and files fail before the model loads.
+    const ImageArgs decoded = decode_images(a);
+    const AudioArgs audio = decode_audio_files(audio_files);
     GenerateOptions g = generate_options(a);
     g.top_logprobs = static_cast<int>(parse_uint(a.value_or("top-logprobs", "0"), "--top-logprobs"));
     const bool json = a.flag("json");
-    auto model = load_model(a, json);
+    // Long clips take many tokens: grow the default context to hold them (an upper bound on the text).
+    const std::string chat_text = a.value_or("chat", "");
+    const int64_t needed = audio.prompt_tokens() + static_cast<int64_t>(image_files.size()) * (decoded.budget + 2) +
+                           static_cast<int64_t>(chat_text.size() + a.value_or("system", "").size()) + 64 + g.max_tokens;
+    auto model = load_model(a, json, audio_files.empty() ? 0 : needed);
 
     Prompt prompt;
-    nlohmann::json images = nlohmann::json::array();
+    nlohmann::json images = nlohmann::json::array(), clips = nlohmann::json::array();
+    const bool transcription = !audio_files.empty() && looks_like_transcription_request(chat_text);
+    const bool thinking = choose_thinking(a.flag("think") ? std::optional<bool>(true) : std::nullopt, false, transcription);
     if (auto p = a.value("prompt")) {
         const int32_t bos = model->tokenizer().bos_id();
         if (bos >= 0) prompt.ids.push_back(bos);
         const auto body = model->tokenizer().encode(*p, true);
         prompt.ids.insert(prompt.ids.end(), body.begin(), body.end());
-    } else if (auto c = a.value("chat")) {
+    } else if (a.value("chat")) {
+        if (!audio_files.empty()) require_audio(*model);  // before spending time on the images
         ChatMessage user;
         user.role = "user";
         const auto media = encode_images(*model, decoded, json);
@@ -66,8 +67,14 @@ int cmd_generate(const Args& args) {
             user.content.push_back({ChatItem::Kind::Image, "", media[i]});
             images.push_back(image_report(image_files[i], *media[i]));
         }
-        user.content.push_back({ChatItem::Kind::Text, *c, nullptr});
-        prompt = single_turn_prompt(*model, user, a.value_or("system", ""), a.flag("think"));
+        // Media before the text, as the reference template's examples place them.
+        const auto sounds = encode_audio_clips(*model, audio, json);
+        for (size_t i = 0; i < sounds.size(); ++i) {
+            user.content.push_back({ChatItem::Kind::Audio, "", sounds[i]});
+            clips.push_back(audio_report(audio_files[i], audio.clips[i], *sounds[i]));
+        }
+        user.content.push_back({ChatItem::Kind::Text, chat_text, nullptr});
+        prompt = single_turn_prompt(*model, user, a.value_or("system", ""), thinking);
     } else {
         prompt.ids = parse_ids(*a.value("ids"));
     }
@@ -91,6 +98,11 @@ int cmd_generate(const Args& args) {
         nlohmann::json out = {{"prompt_ids", prompt.ids}, {"steps", steps}, {"text", r.text},
                               {"finish_reason", finish_reason_name(r.finish)}, {"stats", stats_json(r.stats)}};
         if (!image_files.empty()) out["images"] = images;
+        if (!audio_files.empty()) {
+            out["audio"] = clips;
+            out["transcription_request"] = transcription;
+            out["thinking"] = thinking;
+        }
         std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         std::printf("\n");

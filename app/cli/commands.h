@@ -15,6 +15,7 @@ int cmd_models(const Args& args);
 int cmd_tokenize(const Args& args);
 int cmd_generate(const Args& args);
 int cmd_encode(const Args& args);
+int cmd_transcribe(const Args& args);
 int cmd_chat(const Args& args);
 int cmd_score(const Args& args);
 int cmd_bench(const Args& args);

@@ -1,5 +1,6 @@
 #include "engine_options.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <unistd.h>
@@ -100,7 +101,7 @@ std::vector<int32_t> parse_ids(const std::string& list) {
     return ids;
 }
 
-std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet) {
+std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet, int64_t context_needed) {
     LoadOptions o;
     const auto model = a.value("model");
     if (!model) throw UsageError("--model PATH is required");
@@ -108,6 +109,7 @@ std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet) {
     if (auto m = a.value("mmproj")) o.paths.push_back(*m);
     if (auto t = a.value("threads")) o.threads = static_cast<int>(parse_uint(*t, "--threads"));
     if (auto c = a.value("context")) o.context = static_cast<int64_t>(parse_uint(*c, "--context"));
+    else o.context = std::max(o.context, context_needed);  // the engine caps it at the model's maximum
     if (auto b = a.value("batch")) o.batch = static_cast<int64_t>(parse_uint(*b, "--batch"));
     const bool show = !quiet && isatty(STDERR_FILENO);
     auto m = Model::load(o, [&](double f, const std::string& stage) {
@@ -116,6 +118,19 @@ std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet) {
     });
     if (show) std::fprintf(stderr, "\r%60s\r", "");
     return m;
+}
+
+nlohmann::json stats_json(const GenerationStats& s) {
+    return {{"prompt_tokens", s.prompt_tokens},
+            {"prefilled_tokens", s.prefilled_tokens},
+            {"generated_tokens", s.generated_tokens},
+            {"prefill_seconds", s.prefill_seconds},
+            {"generation_seconds", s.generation_seconds},
+            {"time_to_first_token_seconds", s.time_to_first_token},
+            {"prompt_tokens_per_second", s.prompt_tokens_per_second()},
+            {"generated_tokens_per_second", s.generated_tokens_per_second()},
+            {"peak_rss_bytes", s.peak_rss_bytes},
+            {"kv_cache_bytes", s.kv_cache_bytes}};
 }
 
 GenerateOptions generate_options(const ParsedArgs& a) {

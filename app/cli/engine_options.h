@@ -20,12 +20,15 @@ extern const char* kModelOptionsHelp;
 extern const char* kSamplingOptionsHelp;
 
 std::set<std::string> options_union(std::initializer_list<std::set<std::string>> sets);
-// Loads the model; a progress line on stderr when it is a terminal.
-std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet = false);
+// Loads the model; a progress line on stderr when it is a terminal. Without --context, a context of
+// at least `context_needed` tokens (when larger than the default): long audio prompts still fit.
+std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet = false, int64_t context_needed = 0);
 GenerateOptions generate_options(const ParsedArgs& a);
 // "2,105,7" -> ids. Throws UsageError.
 std::vector<int32_t> parse_ids(const std::string& list);
 double parse_double(const std::string& s, const std::string& what);
+// {"prompt_tokens", "prefilled_tokens", "generated_tokens", ..., "kv_cache_bytes"} for --json reports.
+nlohmann::json stats_json(const GenerationStats& s);
 
 // --image FILE (repeatable) --image-tokens N
 extern const std::set<std::string> kImageOptions;
