@@ -42,6 +42,11 @@ RealFft::~RealFft() {
 const double* RealFft::forward() {
     // For the RDFTs the stride is the size of one sample in bytes (tx.h).
     fn_(ctx_, out_, in_, ptrdiff_t(sizeof(double)));
+    // The imaginary parts of the DC and Nyquist bins of a real input are exactly zero; FFmpeg 5.1's
+    // RDFT does not write the Nyquist one (it keeps whatever the buffer held, which once read as
+    // 5e180 in a test), so both are set here.
+    out_[1] = 0.0;
+    out_[n_ + 1] = 0.0;
     return out_;
 }
 
