@@ -171,38 +171,19 @@ TEST(AudioEncoder, NoTowerIsAModelError) {
     }
 }
 
+void place_audio_tower(const ModelFiles& files) {
+    auto backend = make_cpu_backend(1);
+    AudioEncoder enc(files, *backend);
+}
+
 TEST(AudioEncoder, MissingTowerTensorIsAModelErrorNamingIt) {
     const std::string gone = "model.audio_tower.layers.1.lconv1d.depthwise_conv1d.weight";
-    const std::string path = rewritten_model(tiny_model(Variant::E2B, false), "audio-missing",
-                                             [&](const std::string& name, DType, uint8_t*, uint64_t) { return name != gone; });
-    try {
-        const ModelFiles files = ModelFiles::open({path});
-        auto backend = make_cpu_backend(1);
-        AudioEncoder enc(files, *backend);
-        FAIL() << "expected a ModelError";
-    } catch (const ModelError& e) {
-        EXPECT_NE(std::string(e.what()).find(gone), std::string::npos) << e.what();
-    }
+    expect_model_error(model_without_tensor(gone, "audio-missing"), place_audio_tower, gone);
 }
 
 TEST(AudioEncoder, NanScaleIsAModelErrorNamingIt) {
-    const std::string bad = "model.audio_tower.layers.0.self_attn.per_dim_scale";
-    const std::string path = rewritten_model(tiny_model(Variant::E2B, false), "audio-nan",
-                                             [&](const std::string& name, DType, uint8_t* b, uint64_t) {
-                                                 if (name == bad) {
-                                                     const float nan = NAN;
-                                                     std::memcpy(b + 4, &nan, 4);
-                                                 }
-                                                 return true;
-                                             });
-    const ModelFiles files = ModelFiles::open({path});
-    auto backend = make_cpu_backend(1);
-    try {
-        AudioEncoder enc(files, *backend);
-        FAIL() << "expected a ModelError";
-    } catch (const ModelError& e) {
-        EXPECT_NE(std::string(e.what()).find("a.blk.0.per_dim_scale"), std::string::npos) << e.what();
-    }
+    expect_model_error(model_with_nan("model.audio_tower.layers.0.self_attn.per_dim_scale", 1, "audio-nan"),
+                       place_audio_tower, "a.blk.0.per_dim_scale");
 }
 
 TEST(AudioEncoder, CancelIsCheckedBetweenLayersAndShortInputIsAnError) {

@@ -8,31 +8,20 @@
 #include <vector>
 
 #include "backend/backend.h"
+#include "backend/op_test_support.h"
 #include "backend/cpu/cpu_tower_attention.h"
 #include "common/error.h"
 
 namespace gd {
 namespace {
 
-std::vector<float> random_values(size_t n, uint32_t seed, float lo, float hi) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = u(rng);
-    return v;
-}
+using test::random_values;
 
 Tensor make(Backend& b, int64_t rows, int64_t cols, const std::vector<float>& values) {
-    Tensor t = b.alloc(rows, cols);
-    b.upload(values.data(), t);
-    return t;
+    return test::make_tensor(b, rows, cols, values);
 }
 
-std::vector<float> host(Backend& b, const Tensor& t) {
-    std::vector<float> v(static_cast<size_t>(t.elements()));
-    b.download(t, v.data());
-    return v;
-}
+std::vector<float> host(Backend& b, const Tensor& t) { return test::to_host(b, t); }
 
 // softmax(scale * q kᵀ) v per head, in double.
 std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k,

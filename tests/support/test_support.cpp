@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include "common/error.h"
 #include "format/quant/quant.h"
 #include "format/safetensors.h"
 #include "testmodel/test_model.h"
@@ -125,6 +128,35 @@ std::string rewritten_model(const std::string& src, const std::string& name, con
     }
     write_safetensors(dst + "/model.safetensors", out, st.header_metadata());
     return dst;
+}
+
+std::string model_without_tensor(const std::string& hf_name, const std::string& scratch_name) {
+    return rewritten_model(tiny_model(Variant::E2B, false), scratch_name,
+                           [&](const std::string& name, DType, uint8_t*, uint64_t) { return name != hf_name; });
+}
+
+std::string model_with_nan(const std::string& hf_name, size_t index, const std::string& scratch_name) {
+    return rewritten_model(tiny_model(Variant::E2B, false), scratch_name,
+                           [&](const std::string& name, DType type, uint8_t* b, uint64_t n) {
+                               if (name == hf_name) {
+                                   EXPECT_EQ(type, DType::F32);
+                                   EXPECT_LT(4 * index, n);
+                                   const float nan = NAN;
+                                   std::memcpy(b + 4 * index, &nan, 4);
+                               }
+                               return true;
+                           });
+}
+
+void expect_model_error(const std::string& path, const std::function<void(const ModelFiles&)>& place,
+                        const std::string& text) {
+    try {
+        const ModelFiles files = ModelFiles::open({path});
+        place(files);
+        ADD_FAILURE() << "expected a ModelError mentioning " << text;
+    } catch (const ModelError& e) {
+        EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
 }
 
 }  // namespace gd::test

@@ -10,6 +10,7 @@
 
 #include "format/dtype.h"
 #include "model/model_config.h"
+#include "model/model_files.h"
 
 namespace gd::test {
 
@@ -40,6 +41,15 @@ double relative_error(const std::vector<float>& a, const std::vector<float>& b);
 // and may change the bytes it is given.
 using TensorEdit = std::function<bool(const std::string& name, DType type, uint8_t* bytes, uint64_t n)>;
 std::string rewritten_model(const std::string& src, const std::string& name, const TensorEdit& edit);
+
+// The tiny E2B safetensors model (seed 1) without the tensor `hf_name`, or with its float `index` set
+// to NaN: for the loaders' error tests.
+std::string model_without_tensor(const std::string& hf_name, const std::string& scratch_name);
+std::string model_with_nan(const std::string& hf_name, size_t index, const std::string& scratch_name);
+// Opens `path` and runs `place` (a tower's constructor, say), expecting a ModelError whose message
+// contains `text`.
+void expect_model_error(const std::string& path, const std::function<void(const ModelFiles&)>& place,
+                        const std::string& text);
 
 // Runs a command through /bin/sh, capturing stdout+stderr; returns the exit status.
 int run_command(const std::string& command, std::string* output);

@@ -237,39 +237,19 @@ TEST(VisionEncoder, NoTowerIsAModelError) {
     }
 }
 
+void place_vision_tower(const ModelFiles& files) {
+    auto backend = make_cpu_backend(1);
+    VisionEncoder enc(files, *backend);
+}
+
 TEST(VisionEncoder, MissingTowerTensorIsAModelErrorNamingIt) {
     const std::string gone = "model.vision_tower.encoder.layers.1.mlp.down_proj.output_max";
-    const std::string path =
-        rewritten_model(tiny_model(Variant::E2B, false), "vision-missing",
-                        [&](const std::string& name, DType, uint8_t*, uint64_t) { return name != gone; });
-    try {
-        const ModelFiles files = ModelFiles::open({path});
-        auto backend = make_cpu_backend(1);
-        VisionEncoder enc(files, *backend);
-        FAIL() << "expected a ModelError";
-    } catch (const ModelError& e) {
-        EXPECT_NE(std::string(e.what()).find(gone), std::string::npos) << e.what();
-    }
+    expect_model_error(model_without_tensor(gone, "vision-missing"), place_vision_tower, gone);
 }
 
 TEST(VisionEncoder, NanClipBoundIsAModelError) {
-    const std::string bad = "model.vision_tower.encoder.layers.0.self_attn.k_proj.input_min";
-    const std::string path = rewritten_model(tiny_model(Variant::E2B, false), "vision-nan",
-                                             [&](const std::string& name, DType, uint8_t* b, uint64_t) {
-                                                 if (name == bad) {
-                                                     const float nan = NAN;
-                                                     std::memcpy(b, &nan, 4);
-                                                 }
-                                                 return true;
-                                             });
-    const ModelFiles files = ModelFiles::open({path});
-    auto backend = make_cpu_backend(1);
-    try {
-        VisionEncoder enc(files, *backend);
-        FAIL() << "expected a ModelError";
-    } catch (const ModelError& e) {
-        EXPECT_NE(std::string(e.what()).find("v.blk.0.attn_k.input_min"), std::string::npos) << e.what();
-    }
+    expect_model_error(model_with_nan("model.vision_tower.encoder.layers.0.self_attn.k_proj.input_min", 0, "vision-nan"),
+                       place_vision_tower, "v.blk.0.attn_k.input_min");
 }
 
 TEST(VisionEncoder, CancelIsCheckedBetweenLayers) {
