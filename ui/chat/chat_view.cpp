@@ -69,6 +69,7 @@ MessageWidget* ChatView::appendMessage(qint64 messageId, const QString& role, co
     welcome_->hide();
     connect(m, &MessageWidget::editRequested, this, &ChatView::editRequested);
     connect(m, &MessageWidget::regenerateRequested, this, &ChatView::regenerateRequested);
+    connect(m, &MessageWidget::readAloudRequested, this, &ChatView::readAloudRequested);
     following_ = true;
     return m;
 }

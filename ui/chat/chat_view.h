@@ -31,6 +31,7 @@ public:
 signals:
     void editRequested(qint64 messageId);
     void regenerateRequested(qint64 messageId);
+    void readAloudRequested(qint64 messageId);
 
 private:
     QWidget* content_ = nullptr;

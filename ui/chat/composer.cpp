@@ -15,8 +15,15 @@
 #include <QStandardPaths>
 #include <QTextBlock>
 #include <QTextLayout>
+#include <QTime>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include "audio/audio_jobs.h"
+#include "audio/audio_library.h"
+#include "audio/audio_player.h"
+#include "audio/audio_recorder.h"
+#include "chat/audio_attachment_card.h"
+#include "chat/audio_record_button.h"
 #include "chat/image_attachment_card.h"
 #include "chat/image_view_dialog.h"
 #include "chat/message_input.h"
@@ -97,8 +104,8 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     row->setContentsMargins(6, 6, 6, 6);
     attach_ = new QToolButton(box);
     attach_->setObjectName(QStringLiteral("attachImageButton"));
-    attach_->setAccessibleName(tr("Attach images"));
-    attach_->setToolTip(tr("Attach images (or drop them here, or paste with Ctrl+V)"));
+    attach_->setAccessibleName(tr("Attach images or sounds"));
+    attach_->setToolTip(tr("Attach images or sounds (or drop them here, or paste with Ctrl+V)"));
     attach_->setIcon(attachIcon(palette().color(QPalette::WindowText)));
     attach_->setIconSize(QSize(20, 20));
     attach_->setAutoRaise(true);
@@ -112,6 +119,9 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     input_->setFrameShape(QFrame::NoFrame);
     input_->installEventFilter(this);
     row->addWidget(input_, 1);
+    recorder_ = new AudioRecordButton(box);
+    recorder_->setEnabled(false);  // until there is an audio library
+    row->addWidget(recorder_, 0, Qt::AlignBottom);
     send_ = new QPushButton(tr("Send"), box);
     send_->setObjectName(QStringLiteral("sendButton"));
     send_->setAccessibleName(tr("Send message"));
@@ -131,6 +141,44 @@ Composer::Composer(QWidget* parent) : QWidget(parent) {
     hint_->hide();
     col->addWidget(hint_);
 
+    voiceNotice_ = new QWidget(this);
+    voiceNotice_->setObjectName(QStringLiteral("voiceNotice"));
+    auto* vn = new QHBoxLayout(voiceNotice_);
+    vn->setContentsMargins(4, 0, 0, 0);
+    voiceNoticeText_ = new QLabel(voiceNotice_);
+    voiceNoticeText_->setObjectName(QStringLiteral("voiceNoticeText"));
+    voiceNoticeText_->setWordWrap(true);
+    voiceNoticeText_->setStyleSheet(QStringLiteral("color: #9a6700;"));
+    voiceNoticeAction_ = new QPushButton(tr("Choose E2B or E4B…"), voiceNotice_);
+    voiceNoticeAction_->setObjectName(QStringLiteral("voiceNoticeAction"));
+    voiceNoticeAction_->setAccessibleName(tr("Choose a model that understands speech"));
+    auto* dismissNotice = new QToolButton(voiceNotice_);
+    dismissNotice->setObjectName(QStringLiteral("dismissVoiceNotice"));
+    dismissNotice->setText(QStringLiteral("×"));
+    dismissNotice->setAccessibleName(tr("Dismiss the notice"));
+    dismissNotice->setAutoRaise(true);
+    vn->addWidget(voiceNoticeText_, 1);
+    vn->addWidget(voiceNoticeAction_);
+    vn->addWidget(dismissNotice);
+    voiceNotice_->hide();
+    col->addWidget(voiceNotice_);
+    connect(dismissNotice, &QToolButton::clicked, this, &Composer::hideVoiceNotice);
+    connect(voiceNoticeAction_, &QPushButton::clicked, this, [this] {
+        hideVoiceNotice();
+        emit audioModelsRequested();
+    });
+    connect(recorder_, &AudioRecordButton::recorded, this, &Composer::onRecorded);
+    connect(recorder_, &AudioRecordButton::failed, this, [this](const QString& message) { showVoiceNotice(message); });
+    connect(recorder_, &AudioRecordButton::discarded, this, [this] { sendAfterRecording_ = false; });
+    connect(recorder_, &AudioRecordButton::recordingChanged, this, [this](bool on) {
+        if (on) {
+            hideVoiceNotice();
+            emit recordingStarted();
+        }
+    });
+    // (A disabled microphone button says why in its tooltip; the keyboard shortcut, which has no
+    // tooltip, shows the reason as a notice instead: see voiceKey().)
+
     // Images dropped anywhere on the composer (the text box takes its own, see MessageInput).
     new ImageDropFilter(this, [this](const OfferedImages& offered) { attach(offered); });
     connect(input_, &MessageInput::imagesOffered, this, &Composer::attach);
@@ -148,6 +196,7 @@ void Composer::setText(const QString& text) { input_->setPlainText(text); }
 void Composer::clear() {
     input_->clear();
     clearImages();
+    clearAudio();
 }
 
 void Composer::setBusy(bool generating) {
@@ -163,10 +212,13 @@ void Composer::setSendEnabled(bool enabled, const QString& why) {
     hint_->setVisible(!hintText_.isEmpty());
 }
 
-void Composer::beginEdit(qint64 messageId, const QString& text, const QList<StoredImage>& images) {
+void Composer::beginEdit(qint64 messageId, const QString& text, const QList<StoredImage>& images,
+                         const QList<StoredAudio>& audio) {
     editing_ = messageId;
     setText(text);
     clearImages();
+    clearAudio();
+    for (const StoredAudio& clip : audio) addAudioCard(clip.name)->setClip(clip);
     // The edited message's images are already stored: cards are ready at once.
     for (const StoredImage& image : images) {
         ImageAttachmentCard* card = addCard(image.name, image.budget);
@@ -186,14 +238,23 @@ void Composer::cancelEdit() {
 }
 
 void Composer::submit() {
+    if (recorder_->recorder()->isBusy() && sendEnabled_ && send_->isVisible()) {
+        // Enter while recording (or just after a release): the recording ends here and goes with
+        // the message once stored.
+        sendAfterRecording_ = true;
+        recorder_->stop();
+        return;
+    }
     const QString text = input_->toPlainText().trimmed();
-    if ((text.isEmpty() && cards_.isEmpty()) || !sendEnabled_ || !send_->isVisible()) return;
-    if (imagesPending()) {
-        hint_->setText(tr("Wait a moment: an image is still being read."));
+    if ((text.isEmpty() && cards_.isEmpty() && audioCards_.isEmpty()) || !sendEnabled_ || !send_->isVisible()) return;
+    if (imagesPending() || audioPending()) {
+        hint_->setText(imagesPending() ? tr("Wait a moment: an image is still being read.")
+                                       : tr("Wait a moment: a sound is still being read."));
         hint_->show();
         return;
     }
-    emit sendRequested(text, images());
+    sendAfterRecording_ = false;
+    emit sendRequested(text, images(), audioClips());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,8 +273,11 @@ void Composer::setImageLibrary(ImageLibrary* library) {
 void Composer::setDefaultImageBudget(int budget) { defaultBudget_ = budget; }
 
 void Composer::attachFiles(const QStringList& paths) {
-    if (!library_) return;
-    for (const QString& path : paths) pending_.insert(library_->attachFile(path), addCard(QFileInfo(path).fileName(), defaultBudget_));
+    for (const QString& path : paths) {
+        // (offeredAsAudio reads at most 64 bytes of a header: fine on the UI thread.)
+        if (audioLibrary_ && offeredAsAudio(path)) audioPending_.insert(audioLibrary_->attachFile(path), addAudioCard(QFileInfo(path).fileName()));
+        else if (library_) pending_.insert(library_->attachFile(path), addCard(QFileInfo(path).fileName(), defaultBudget_));
+    }
     if (!paths.isEmpty()) lastFolder_ = QFileInfo(paths.back()).absolutePath();
 }
 
@@ -229,12 +293,15 @@ void Composer::attach(const OfferedImages& offered) {
 
 void Composer::openAttachDialog() {
     if (!library_) return;
-    auto* dialog = new QFileDialog(this, tr("Attach images"));
+    auto* dialog = new QFileDialog(this, tr("Attach images or sounds"));
     dialog->setObjectName(QStringLiteral("attachImageDialog"));
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setFileMode(QFileDialog::ExistingFiles);
     dialog->setDirectory(lastFolder_.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::PicturesLocation) : lastFolder_);
-    dialog->setNameFilters({tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"), tr("PNG (*.png)"),
+    dialog->setNameFilters({tr("Images and sounds (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif "
+                               "*.wav *.mp3 *.flac *.ogg *.opus *.m4a *.webm)"),
+                            tr("Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff *.gif)"),
+                            tr("Sounds (*.wav *.mp3 *.flac *.ogg *.opus *.m4a *.aac *.webm)"), tr("PNG (*.png)"),
                             tr("JPEG (*.jpg *.jpeg)"), tr("WebP (*.webp)"), tr("BMP (*.bmp)"), tr("TIFF (*.tif *.tiff)"),
                             tr("GIF (*.gif)"), tr("All files (*)")});
     connect(dialog, &QFileDialog::filesSelected, this, &Composer::attachFiles);
@@ -259,7 +326,7 @@ void Composer::clearImages() {
     }
     cards_.clear();
     pending_.clear();  // answers still on their way find no card and are dropped
-    attachments_->hide();
+    showStripIfNeeded();
     if (!discarded.isEmpty()) emit imagesDiscarded(discarded);
 }
 
@@ -267,11 +334,7 @@ ImageAttachmentCard* Composer::addCard(const QString& name, int budget) {
     auto* card = new ImageAttachmentCard(name, budget, cardsLayout_->parentWidget());
     cardsLayout_->insertWidget(cardsLayout_->count() - 1, card);  // before the stretch
     cards_.append(card);
-    // As tall as a card and the scroll bar that many cards bring (a scroll area has no height of
-    // its own to offer).
-    const int bar = attachments_->style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, attachments_);
-    attachments_->setFixedHeight(card->sizeHint().height() + bar + 4);
-    attachments_->show();
+    showStripIfNeeded();
     connect(card, &ImageAttachmentCard::removeRequested, this, [this, card] { removeCard(card); });
     connect(card, &ImageAttachmentCard::previewRequested, this, [this, card] { previewCard(card); });
     return card;
@@ -287,7 +350,7 @@ void Composer::removeCard(ImageAttachmentCard* card) {
     const QString file = card->image().file;
     card->hide();
     card->deleteLater();
-    attachments_->setVisible(!cards_.isEmpty());
+    showStripIfNeeded();
     input_->setFocus();
     if (ready) emit imagesDiscarded({file});
 }
@@ -330,8 +393,23 @@ void Composer::onThumbnail(const QString& file, const QImage& thumbnail) {
 }
 
 bool Composer::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == input_ && event->type() == QEvent::KeyRelease) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        if (key->key() == Qt::Key_Space && voiceKeyHeld_ && !key->isAutoRepeat()) {
+            voiceKey(false, false);
+            return true;
+        }
+    }
     if (watched == input_ && event->type() == QEvent::KeyPress) {
         auto* key = static_cast<QKeyEvent*>(event);
+        if (key->key() == Qt::Key_Space && (key->modifiers() & Qt::ControlModifier)) {
+            if (!key->isAutoRepeat()) voiceKey(true, key->modifiers().testFlag(Qt::ShiftModifier));
+            return true;
+        }
+        if (key->key() == Qt::Key_Escape && recorder_->isRecording()) {
+            recorder_->cancel();
+            return true;
+        }
         const bool enter = key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter;
         if (enter && !(key->modifiers() & Qt::ShiftModifier)) {
             submit();
@@ -343,6 +421,156 @@ bool Composer::eventFilter(QObject* watched, QEvent* event) {
         }
     }
     return QWidget::eventFilter(watched, event);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sounds
+
+void Composer::setAudio(AudioLibrary* library, AudioPlayer* player) {
+    if (audioLibrary_) disconnect(audioLibrary_, nullptr, this, nullptr);
+    if (player_) disconnect(player_, nullptr, this, nullptr);
+    audioLibrary_ = library;
+    player_ = player;
+    recorder_->setEnabled(library != nullptr);
+    if (!library) return;
+    connect(audioLibrary_, &AudioLibrary::attached, this, &Composer::onAudioAttached);
+    connect(audioLibrary_, &AudioLibrary::attachFailed, this, &Composer::onAudioAttachFailed);
+    if (player_) {
+        connect(player_, &AudioPlayer::playingChanged, this, [this](const QString& file, bool playing) {
+            for (AudioAttachmentCard* card : audioCards_)
+                if (card->isReady() && card->clip().file == file) card->setPlaying(playing);
+        });
+        connect(player_, &AudioPlayer::failed, this, [this](const QString& message) { showVoiceNotice(message); });
+    }
+}
+
+QList<StoredAudio> Composer::audioClips() const {
+    QList<StoredAudio> out;
+    for (const AudioAttachmentCard* card : audioCards_)
+        if (card->isReady()) out.append(card->clip());
+    return out;
+}
+
+void Composer::clearAudio() {
+    QStringList discarded;
+    for (AudioAttachmentCard* card : audioCards_) {
+        if (card->isReady()) {
+            discarded.append(card->clip().file);
+            if (player_ && player_->isPlaying(card->clip().file)) player_->stop();
+        }
+        card->hide();
+        card->deleteLater();
+    }
+    audioCards_.clear();
+    audioPending_.clear();
+    showStripIfNeeded();
+    if (!discarded.isEmpty()) emit audioDiscarded(discarded);
+}
+
+void Composer::setVoiceUnavailable(const QString& reason, bool offerAudioModels) {
+    offerAudioModels_ = offerAudioModels;
+    recorder_->setUnavailable(reason);
+    // A notice about the microphone is stale once it works again.
+    if (reason.isEmpty() && voiceNoticeAction_->isVisible()) hideVoiceNotice();
+}
+
+void Composer::showVoiceNotice(const QString& text, bool offerAudioModels) {
+    voiceNoticeText_->setText(text);
+    voiceNoticeAction_->setVisible(offerAudioModels);
+    voiceNotice_->show();
+}
+
+void Composer::hideVoiceNotice() { voiceNotice_->hide(); }
+
+QString Composer::voiceNoticeText() const { return voiceNotice_->isVisible() ? voiceNoticeText_->text() : QString(); }
+
+void Composer::voiceKey(bool down, bool toggle) {
+    if (down && !recorder_->isRecording() && !recorder_->isAvailable()) {
+        showVoiceNotice(recorder_->unavailableReason(), offerAudioModels_);
+        return;
+    }
+    if (toggle) {
+        if (down) recorder_->toggle();
+        return;
+    }
+    voiceKeyHeld_ = down;
+    if (down) recorder_->pressBegin();
+    else recorder_->pressEnd();
+}
+
+void Composer::onRecorded(const std::vector<float>& samples, int rate, const QString& notice) {
+    if (!notice.isEmpty()) showVoiceNotice(notice);
+    if (!audioLibrary_) return;
+    if (samples.size() < size_t(rate / 10)) {  // under a tenth of a second: a slip of the finger
+        sendAfterRecording_ = false;
+        if (notice.isEmpty()) showVoiceNotice(tr("Nothing was recorded: the microphone sent no sound. Hold the button while you speak."));
+        return;
+    }
+    const QString name = tr("Recording %1").arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")));
+    audioPending_.insert(audioLibrary_->attachRecording(samples, rate, name), addAudioCard(name));
+}
+
+void Composer::onAudioAttached(quint64 ticket, const StoredAudio& clip) {
+    AudioAttachmentCard* card = audioPending_.take(ticket);
+    if (!card) {
+        emit audioDiscarded({clip.file});  // removed (or sent without it) while it was read
+        return;
+    }
+    card->setClip(clip);
+    if (audioPending_.isEmpty() && !imagesPending()) {
+        hint_->setText(hintText_);
+        hint_->setVisible(!hintText_.isEmpty());
+        if (sendAfterRecording_) submit();
+    }
+}
+
+void Composer::onAudioAttachFailed(quint64 ticket, const QString& message) {
+    AudioAttachmentCard* card = audioPending_.take(ticket);
+    if (!card) return;
+    sendAfterRecording_ = false;
+    removeAudioCard(card);
+    emit attachFailed(message);
+}
+
+AudioAttachmentCard* Composer::addAudioCard(const QString& name) {
+    auto* card = new AudioAttachmentCard(name, cardsLayout_->parentWidget());
+    cardsLayout_->insertWidget(cardsLayout_->count() - 1, card);  // before the stretch
+    audioCards_.append(card);
+    showStripIfNeeded();
+    connect(card, &AudioAttachmentCard::removeRequested, this, [this, card] { removeAudioCard(card); });
+    connect(card, &AudioAttachmentCard::playRequested, this, [this, card] {
+        if (player_ && card->isReady()) player_->toggle(card->clip().file);
+    });
+    return card;
+}
+
+void Composer::removeAudioCard(AudioAttachmentCard* card) {
+    const qsizetype at = audioCards_.indexOf(card);
+    if (at < 0) return;
+    audioCards_.removeAt(at);
+    for (auto it = audioPending_.begin(); it != audioPending_.end();)
+        it = it.value() == card ? audioPending_.erase(it) : std::next(it);
+    const bool ready = card->isReady();
+    const QString file = card->clip().file;
+    if (ready && player_ && player_->isPlaying(file)) player_->stop();
+    card->hide();
+    card->deleteLater();
+    showStripIfNeeded();
+    input_->setFocus();
+    if (ready) emit audioDiscarded({file});
+}
+
+void Composer::showStripIfNeeded() {
+    const bool any = !cards_.isEmpty() || !audioCards_.isEmpty();
+    if (any) {
+        // As tall as the tallest card and the scroll bar that many cards bring.
+        int height = 0;
+        for (QWidget* c : cards_) height = std::max(height, c->sizeHint().height());
+        for (QWidget* c : audioCards_) height = std::max(height, c->sizeHint().height());
+        const int bar = attachments_->style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, attachments_);
+        attachments_->setFixedHeight(height + bar + 4);
+    }
+    attachments_->setVisible(any);
 }
 
 void Composer::adjustHeight() {

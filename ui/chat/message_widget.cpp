@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 #include <algorithm>
 #include "chat/code_block_widget.h"
+#include "chat/message_audio.h"
 #include "chat/message_images.h"
 
 namespace gd::ui {
@@ -102,7 +103,10 @@ MessageWidget::MessageWidget(qint64 messageId, const QString& role, QWidget* par
     copy_ = makeAction(bubble_, "copyMessageButton", tr("Copy"), tr("Copy message"));
     edit_ = makeAction(bubble_, "editButton", tr("Edit"), tr("Edit and resend"));
     regenerate_ = makeAction(bubble_, "regenerateButton", tr("Regenerate"), tr("Regenerate answer"));
+    readAloud_ = makeAction(bubble_, "readAloudButton", tr("Read aloud"), tr("Read the answer aloud"));
+    readAloud_->hide();  // answers with text only
     actions->addWidget(copy_);
+    actions->addWidget(readAloud_);
     actions->addWidget(edit_);
     actions->addWidget(regenerate_);
     actions->addStretch(1);
@@ -112,6 +116,7 @@ MessageWidget::MessageWidget(qint64 messageId, const QString& role, QWidget* par
     connect(copy_, &QToolButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(text_); });
     connect(edit_, &QToolButton::clicked, this, [this] { emit editRequested(messageId_); });
     connect(regenerate_, &QToolButton::clicked, this, [this] { emit regenerateRequested(messageId_); });
+    connect(readAloud_, &QToolButton::clicked, this, [this] { emit readAloudRequested(messageId_); });
 }
 
 void MessageWidget::setText(const QString& markdown) {
@@ -132,6 +137,25 @@ void MessageWidget::setImages(ImageLibrary& library, const QList<StoredImage>& i
 }
 
 QList<StoredImage> MessageWidget::images() const { return images_ ? images_->images() : QList<StoredImage>{}; }
+
+void MessageWidget::setAudio(AudioLibrary& library, AudioPlayer& player, const QList<StoredAudio>& clips) {
+    if (audio_) {
+        audio_->hide();
+        audio_->deleteLater();
+        audio_ = nullptr;
+    }
+    if (clips.isEmpty()) return;
+    audio_ = new MessageAudio(library, player, clips, bubble_);
+    imagesSlot_->addWidget(audio_);  // under the images, above the text: the order the model gets them
+}
+
+QList<StoredAudio> MessageWidget::audio() const { return audio_ ? audio_->clips() : QList<StoredAudio>{}; }
+
+void MessageWidget::setSpeaking(bool speaking) {
+    readAloud_->setText(speaking ? tr("Stop reading") : tr("Read aloud"));
+    readAloud_->setAccessibleName(speaking ? tr("Stop reading the answer aloud") : tr("Read the answer aloud"));
+    readAloud_->setToolTip(readAloud_->accessibleName());
+}
 
 void MessageWidget::setThinking(const QString& thinking) {
     thinking_ = thinking;
@@ -212,6 +236,7 @@ void MessageWidget::render() {
     for (qsizetype k = next.size(); k < segmentWidgets_.size(); ++k) { segmentWidgets_[k]->hide(); segmentWidgets_[k]->deleteLater(); }
     if (segmentWidgets_.size() > next.size()) segmentWidgets_.resize(next.size());
     segments_ = next;
+    readAloud_->setVisible(role_ != QLatin1String("user") && !text_.trimmed().isEmpty());
 }
 
 }  // namespace gd::ui

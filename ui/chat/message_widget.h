@@ -8,6 +8,7 @@
 #include <QFrame>
 #include <QList>
 #include "chat/markdown_segments.h"
+#include "audio/stored_audio.h"
 #include "images/stored_image.h"
 
 class QLabel;
@@ -16,7 +17,10 @@ class QVBoxLayout;
 
 namespace gd::ui {
 
+class AudioLibrary;
+class AudioPlayer;
 class ImageLibrary;
+class MessageAudio;
 class MessageImages;
 
 class MessageWidget : public QFrame {
@@ -34,6 +38,10 @@ public:
     void setText(const QString& markdown);
     void setImages(ImageLibrary& library, const QList<StoredImage>& images);
     QList<StoredImage> images() const;
+    void setAudio(AudioLibrary& library, AudioPlayer& player, const QList<StoredAudio>& clips);
+    QList<StoredAudio> audio() const;
+    MessageAudio* audioRow() const { return audio_; }
+    void setSpeaking(bool speaking);   // the Read aloud button becomes Stop reading
     void setThinking(const QString& thinking);
     void appendDelta(const QString& answer, const QString& thinking);
     // "" for a finished message; otherwise a short note shown beside the author ("interrupted").
@@ -46,6 +54,7 @@ public:
 signals:
     void editRequested(qint64 messageId);
     void regenerateRequested(qint64 messageId);
+    void readAloudRequested(qint64 messageId);
 
 private:
     void render();
@@ -58,6 +67,7 @@ private:
     QVBoxLayout* body_ = nullptr;
     QVBoxLayout* imagesSlot_ = nullptr;
     MessageImages* images_ = nullptr;
+    MessageAudio* audio_ = nullptr;
     QLabel* author_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* details_ = nullptr;
@@ -66,6 +76,7 @@ private:
     QToolButton* copy_ = nullptr;
     QToolButton* edit_ = nullptr;
     QToolButton* regenerate_ = nullptr;
+    QToolButton* readAloud_ = nullptr;
 };
 
 }  // namespace gd::ui

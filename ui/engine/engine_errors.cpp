@@ -26,7 +26,8 @@ QString describeLoadError(const std::exception& e, const QString& path) {
 }
 
 QString describeGenerationError(const std::exception& e) {
-    if (dynamic_cast<const ImageInputError*>(&e)) return QString::fromStdString(e.what());
+    if (dynamic_cast<const ImageInputError*>(&e) || dynamic_cast<const AudioInputError*>(&e))
+        return QString::fromStdString(e.what());
     if (dynamic_cast<const std::bad_alloc*>(&e))
         return tr("Ran out of memory while answering. Shorten the conversation (start a new chat), "
                   "lower the context length in Settings, or use a smaller model.");
@@ -51,6 +52,26 @@ QString describeMissingImage(const QString& imageName) {
 
 QString noImageInputMessage() {
     return tr("This model has no image input (for GGUF, put its mmproj file next to it).");
+}
+
+QString describeAudioError(const std::exception& e, const QString& clipName) {
+    if (dynamic_cast<const std::bad_alloc*>(&e))
+        return tr("Not enough memory to listen to %1. Use a shorter recording, or close other programs.").arg(clipName);
+    const QString detail = QString::fromStdString(e.what());
+    if (dynamic_cast<const gd::FormatError*>(&e))
+        return detail.contains(clipName) ? tr("A sound can't be read: %1").arg(detail)
+                                         : tr("The sound %1 can't be read: %2").arg(clipName, detail);
+    return detail.contains(clipName) ? tr("A sound could not be used: %1").arg(detail)
+                                     : tr("The sound %1 could not be used: %2").arg(clipName, detail);
+}
+
+QString describeMissingAudio(const QString& clipName) {
+    return tr("The sound %1 is no longer in the app's audio folder. Record or attach it again.").arg(clipName);
+}
+
+QString noAudioInputMessage() {
+    return tr("This model has no audio input. Gemma 4 E2B and E4B understand speech (for GGUF, with their "
+              "mmproj file next to them).");
 }
 
 }  // namespace gd::ui

@@ -21,4 +21,14 @@ QString describeMissingImage(const QString& imageName);
 // Sending images to a model without a vision tower.
 QString noImageInputMessage();
 
+// The same for the sounds of a conversation (recordings, audio files).
+class AudioInputError : public std::runtime_error {
+public:
+    explicit AudioInputError(const QString& message) : std::runtime_error(message.toStdString()) {}
+};
+QString describeAudioError(const std::exception& e, const QString& clipName);
+QString describeMissingAudio(const QString& clipName);
+// Sending sounds to a model without an audio tower (or recording for one).
+QString noAudioInputMessage();
+
 }  // namespace gd::ui

@@ -45,10 +45,19 @@ struct ImageAttachment {
     bool operator==(const ImageAttachment&) const = default;
 };
 
+// A sound of a user's turn (a recording or an audio file): the worker decodes the file to 16 kHz
+// mono and encodes it with the audio tower when the turn is new to the engine.
+struct AudioAttachment {
+    QString path;              // absolute: the app's stored copy
+    QString name;              // for messages ("Recording 14:02:11")
+    bool operator==(const AudioAttachment&) const = default;
+};
+
 struct ChatTurn {
     QString role;              // "user" or "assistant" (the system prompt travels separately)
     QString text;
     QList<ImageAttachment> images;  // user turns; sent before the text, as the model was trained
+    QList<AudioAttachment> audio;   // user turns; after the images, before the text
 };
 
 struct GenerateRequest {
@@ -63,6 +72,7 @@ struct GenerateRequest {
 struct GenerationSummary {
     QString finishReason;      // "stop", "length", "context_full", "cancelled", "stopped"
     qint64 promptTokens = 0, prefilledTokens = 0, generatedTokens = 0;
+    qint64 audioTokens = 0;    // soft tokens of the conversation's sounds in the prompt
     double tokensPerSecond = 0, promptTokensPerSecond = 0, timeToFirstToken = 0;
     qint64 contextUsed = 0, contextSize = 0;
     quint64 peakRssBytes = 0;

@@ -26,7 +26,8 @@ QString displayName(const QStringList& paths) {
 bool startsWith(const QList<ChatTurn>& all, const QList<ChatTurn>& prefix) {
     if (prefix.size() > all.size()) return false;
     for (qsizetype i = 0; i < prefix.size(); ++i)
-        if (all[i].role != prefix[i].role || all[i].text != prefix[i].text || all[i].images != prefix[i].images)
+        if (all[i].role != prefix[i].role || all[i].text != prefix[i].text || all[i].images != prefix[i].images ||
+            all[i].audio != prefix[i].audio)
             return false;
     return true;
 }
@@ -70,7 +71,7 @@ void EngineWorker::load(const LoadRequest& request) {
         info.maxContext = model->config().text.max_position_embeddings;
         info.context = std::min<qint64>(request.context, info.maxContext);
         info.vision = model->has_vision();  // the tower was loaded, not only described
-        info.audio = report.has_audio;
+        info.audio = model->has_audio();  // the tower was loaded, not only described
         info.loadSeconds = model->load_seconds();
         info.defaults.temperature = defaults.temperature;
         info.defaults.topK = defaults.top_k;
@@ -93,6 +94,7 @@ void EngineWorker::unload() {
     }
     sessionTurns_.clear();
     images_.clear();
+    audio_.clear();
     const bool had = model_ != nullptr;
     model_.reset();
     if (had) emit unloaded();
@@ -122,8 +124,14 @@ void EngineWorker::prepareConversation(const GenerateRequest& request) {
     const auto onImage = [this, &request](int index, int total) {
         emit progress(request.id, total == 1 ? tr("reading the image…") : tr("reading image %1 of %2…").arg(index).arg(total));
     };
-    for (const gd::ChatMessage& m : images_.toMessages(*model_, fresh, &stop_, onImage)) chat_->add(m);
+    std::vector<gd::ChatMessage> messages = images_.toMessages(*model_, fresh, &stop_, onImage);
+    const auto onAudio = [this, &request](int index, int total) {
+        emit progress(request.id, total == 1 ? tr("listening to the recording…") : tr("listening to sound %1 of %2…").arg(index).arg(total));
+    };
+    audio_.addTo(messages, *model_, fresh, &stop_, onAudio);
+    for (const gd::ChatMessage& m : messages) chat_->add(m);
     images_.retainOnly(request.turns);
+    audio_.retainOnly(request.turns);
     sessionTurns_ = request.turns;
 }
 
@@ -135,6 +143,10 @@ void EngineWorker::generate(const GenerateRequest& request) {
     }
     if (!model_->has_vision() && hasImages(request.turns)) {
         emit failed(request.id, noImageInputMessage());
+        return;
+    }
+    if (!model_->has_audio() && hasAudio(request.turns)) {
+        emit failed(request.id, noAudioInputMessage());
         return;
     }
     GenerationSummary summary;
@@ -181,6 +193,7 @@ void EngineWorker::generate(const GenerateRequest& request) {
         // to the user both are "stopped".
         if (reply.result.finish == gd::FinishReason::Cancelled) summary.finishReason = QStringLiteral("stopped");
         summary.promptTokens = st.prompt_tokens;
+        summary.audioTokens = audio_.tokensOf(sessionTurns_);
         summary.prefilledTokens = st.prefilled_tokens;
         summary.generatedTokens = st.generated_tokens;
         summary.tokensPerSecond = st.generated_tokens_per_second();

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <memory>
 #include "engine/engine_types.h"
+#include "engine/turn_audio.h"
 #include "engine/turn_images.h"
 
 namespace gd {
@@ -61,6 +62,7 @@ private:
     bool sessionThinking_ = false;
     QList<ChatTurn> sessionTurns_;
     TurnImages images_;                     // soft tokens of sessionTurns_' images
+    TurnAudio audio_;                       // and of their sounds
 };
 
 }  // namespace gd::ui

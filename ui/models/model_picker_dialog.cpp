@@ -50,6 +50,23 @@ ModelPickerDialog::ModelPickerDialog(AppSettings& settings, const QStringList& c
     for (QPushButton* b : {rescanButton, addFolderButton, openFileButton, downloadButton}) top->addWidget(b);
     col->addLayout(top);
 
+    audioFilter_ = new QWidget(this);
+    audioFilter_->setObjectName(QStringLiteral("audioFilter"));
+    auto* af = new QHBoxLayout(audioFilter_);
+    af->setContentsMargins(0, 0, 0, 0);
+    auto* audioNote = new QLabel(tr("Showing the models that understand speech: Gemma 4 E2B and E4B (a GGUF needs its "
+                                    "mmproj file beside it). Download one if none is listed."), audioFilter_);
+    audioNote->setObjectName(QStringLiteral("audioFilterNote"));
+    audioNote->setWordWrap(true);
+    auto* showAll = new QPushButton(tr("Show all"), audioFilter_);
+    showAll->setObjectName(QStringLiteral("showAllModelsButton"));
+    showAll->setAccessibleName(tr("Show all models"));
+    af->addWidget(audioNote, 1);
+    af->addWidget(showAll);
+    audioFilter_->hide();
+    col->addWidget(audioFilter_);
+    connect(showAll, &QPushButton::clicked, this, [this] { setAudioOnly(false); });
+
     model_ = new ModelListModel(this);
     table_ = new QTableView(this);
     table_->setObjectName(QStringLiteral("modelTable"));
@@ -118,6 +135,7 @@ void ModelPickerDialog::rescan() {
                                  "folder where yours are.")
                             : tr("%n Gemma 4 model(s) found on this computer.", nullptr, usable));
             if (!self->pendingSelect_.isEmpty()) self->select(self->pendingSelect_);
+            self->applyFilter();
             self->updateSelection();
             emit self->scanFinished();
         }, Qt::QueuedConnection);
@@ -132,6 +150,19 @@ bool ModelPickerDialog::select(const QStringList& loadPaths) {
     table_->selectRow(row);
     pendingSelect_.clear();
     return true;
+}
+
+void ModelPickerDialog::setAudioOnly(bool on) {
+    audioOnly_ = on;
+    audioFilter_->setVisible(on);
+    applyFilter();
+}
+
+void ModelPickerDialog::applyFilter() {
+    for (int r = 0; r < model_->rowCount(); ++r) {
+        const gd::DiscoveredModel* m = model_->at(r);
+        table_->setRowHidden(r, audioOnly_ && !(m && m->has_audio));
+    }
 }
 
 void ModelPickerDialog::updateSelection() {

@@ -28,6 +28,10 @@ public:
     QStringList chosenPaths() const { return chosen_; }
     // Selects the row for these paths (tests and "open file").
     bool select(const QStringList& loadPaths);
+    // Shows only the models with an audio tower (E2B, E4B), with a note and a "Show all" button:
+    // what the composer's microphone offers when the loaded model can't hear.
+    void setAudioOnly(bool on);
+    bool audioOnly() const { return audioOnly_; }
 
 signals:
     void scanFinished();
@@ -39,6 +43,7 @@ private:
     void openFile();
     void openDownloads();
     void updateSelection();
+    void applyFilter();
 
     AppSettings& settings_;
     QStringList current_, chosen_, pendingSelect_;
@@ -47,6 +52,8 @@ private:
     QLabel* summary_ = nullptr;
     QLabel* details_ = nullptr;
     QPushButton* load_ = nullptr;
+    QWidget* audioFilter_ = nullptr;
+    bool audioOnly_ = false;
     bool scanning_ = false;
     quint64 scanGeneration_ = 0;
 };

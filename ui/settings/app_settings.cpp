@@ -45,6 +45,13 @@ int AppSettings::imageBudget() const {
 }
 void AppSettings::setImageBudget(int tokens) { settings_->setValue("chat/image_budget", tokens); }
 
+QByteArray AppSettings::microphoneId() const { return settings_->value("voice/microphone").toByteArray(); }
+void AppSettings::setMicrophoneId(const QByteArray& id) { settings_->setValue("voice/microphone", id); }
+bool AppSettings::readAnswersAloud() const { return settings_->value("voice/read_answers_aloud", false).toBool(); }
+void AppSettings::setReadAnswersAloud(bool on) { settings_->setValue("voice/read_answers_aloud", on); }
+QString AppSettings::speechVoice() const { return settings_->value("voice/speech_voice").toString(); }
+void AppSettings::setSpeechVoice(const QString& name) { settings_->setValue("voice/speech_voice", name); }
+
 SamplingSettings AppSettings::sampling(const SamplingSettings& d) const {
     SamplingSettings s = d;
     s.temperature = qBound(0.0, settings_->value(kTemperature, d.temperature).toDouble(), 5.0);

@@ -32,6 +32,16 @@ public:
     int imageBudget() const;
     void setImageBudget(int tokens);
 
+    // Voice: the microphone to record from (QAudioDevice::id(); empty = the system's default),
+    // whether finished answers are read aloud, and the voice (a name of the speech engine's; empty
+    // = its default).
+    QByteArray microphoneId() const;
+    void setMicrophoneId(const QByteArray& id);
+    bool readAnswersAloud() const;
+    void setReadAnswersAloud(bool on);
+    QString speechVoice() const;
+    void setSpeechVoice(const QString& name);
+
     // Sampling: the model's defaults with the user's overrides on top.
     SamplingSettings sampling(const SamplingSettings& modelDefaults) const;
     bool samplingOverridden() const;

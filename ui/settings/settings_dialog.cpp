@@ -7,6 +7,8 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QLabel>
+#include <QAudioDevice>
+#include <QMediaDevices>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
@@ -15,6 +17,7 @@
 #include <thread>
 #include "backend/device_query.h"
 #include "vision/image/image_preprocess.h"
+#include "audio/answer_speaker.h"
 #include "settings/app_settings.h"
 
 namespace gd::ui {
@@ -28,8 +31,9 @@ W* named(W* w, const char* objectName, const QString& accessible) {
 }
 }  // namespace
 
-SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelInfo>& model, QWidget* parent)
-    : QDialog(parent), settings_(settings), model_(model) {
+SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelInfo>& model, QWidget* parent,
+                               AnswerSpeaker* speaker)
+    : QDialog(parent), settings_(settings), model_(model), speaker_(speaker) {
     setObjectName(QStringLiteral("settingsDialog"));
     setWindowTitle(tr("Settings"));
     setMinimumWidth(600);
@@ -58,6 +62,39 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     }
     cf->addRow(tr("Default image detail"), imageBudget_);
     col->addWidget(chat);
+
+    auto* voice = new QGroupBox(tr("Voice"), this);
+    auto* vf = new QFormLayout(voice);
+    microphone_ = named(new QComboBox(voice), "microphoneCombo", tr("Microphone"));
+    microphone_->addItem(tr("System default"), QByteArray());
+    const QList<QAudioDevice> inputs = QMediaDevices::audioInputs();
+    for (const QAudioDevice& d : inputs) microphone_->addItem(d.description(), d.id());
+    if (inputs.isEmpty()) microphone_->setToolTip(tr("No microphone was found."));
+    const int mic = microphone_->findData(settings_.microphoneId());
+    // A stored microphone that is not connected now stays chosen, so it is used again when it returns.
+    if (mic >= 0) microphone_->setCurrentIndex(mic);
+    else if (!settings_.microphoneId().isEmpty()) {
+        microphone_->addItem(tr("%1 (not connected)").arg(QString::fromUtf8(settings_.microphoneId())), settings_.microphoneId());
+        microphone_->setCurrentIndex(microphone_->count() - 1);
+    }
+    vf->addRow(tr("Microphone"), microphone_);
+    readAloud_ = named(new QCheckBox(tr("Read answers aloud when they are finished"), voice), "readAloudCheck",
+                       tr("Read answers aloud"));
+    readAloud_->setToolTip(tr("The answer's text is spoken on this computer (thinking and code blocks are left out). "
+                              "Sending a new message stops it."));
+    vf->addRow(tr("Spoken replies"), readAloud_);
+    voice_ = named(new QComboBox(voice), "voiceCombo", tr("Voice"));
+    voice_->addItem(tr("Default voice"), QString());
+    vf->addRow(tr("Voice"), voice_);
+    voiceNote_ = new QLabel(voice);
+    voiceNote_->setObjectName(QStringLiteral("voiceNote"));
+    voiceNote_->setWordWrap(true);
+    voiceNote_->hide();
+    vf->addRow(voiceNote_);
+    col->addWidget(voice);
+    connect(readAloud_, &QCheckBox::toggled, this, [this](bool on) {
+        if (on) fillVoices();
+    });
 
     auto* sampling = new QGroupBox(tr("Sampling"), this);
     auto* sf = new QFormLayout(sampling);
@@ -129,6 +166,12 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
     thinking_->setChecked(settings_.thinking());
     maxTokens_->setValue(int(qMin<qint64>(settings_.maxAnswerTokens(), maxTokens_->maximum())));
     imageBudget_->setCurrentIndex(qMax(0, imageBudget_->findData(settings_.imageBudget())));
+    readAloud_->setChecked(settings_.readAnswersAloud());
+    if (!settings_.speechVoice().isEmpty()) {
+        voice_->addItem(settings_.speechVoice(), settings_.speechVoice());
+        voice_->setCurrentIndex(1);
+    }
+    if (readAloud_->isChecked()) fillVoices();
     showSampling(settings_.sampling(modelDefaults()));
     context_->setValue(int(qMin<qint64>(settings_.contextLength(), context_->maximum())));
     shownContext_ = context_->value();
@@ -140,6 +183,24 @@ SettingsDialog::SettingsDialog(AppSettings& settings, const std::optional<ModelI
                                         .arg(model_->defaults.topP).arg(model_->defaults.minP)
                                   : tr("Load a model to see its recommended defaults."));
     if (model_) defaultsNote_->setToolTip(tr("From %1 of %2").arg(model_->defaultsSource, model_->name));
+}
+
+void SettingsDialog::fillVoices() {
+    if (voicesFilled_ || !speaker_) return;
+    voicesFilled_ = true;
+    if (!speaker_->available()) {
+        voiceNote_->setText(speaker_->unavailableReason());
+        voiceNote_->show();
+        voice_->setEnabled(false);
+        return;
+    }
+    const QString chosen = voice_->currentData().toString();
+    voice_->clear();
+    voice_->addItem(tr("Default voice"), QString());
+    for (const QString& name : speaker_->voiceNames()) voice_->addItem(name, name);
+    voice_->setCurrentIndex(qMax(0, voice_->findData(chosen)));
+    voiceNote_->setText(tr("Speech engine: %1").arg(speaker_->engineName()));
+    voiceNote_->show();
 }
 
 SamplingSettings SettingsDialog::modelDefaults() const { return model_ ? model_->defaults : SamplingSettings{}; }
@@ -160,6 +221,9 @@ void SettingsDialog::accept() {
     settings_.setThinking(thinking_->isChecked());
     settings_.setMaxAnswerTokens(maxTokens_->value());
     settings_.setImageBudget(imageBudget_->currentData().toInt());
+    settings_.setMicrophoneId(microphone_->currentData().toByteArray());
+    settings_.setReadAnswersAloud(readAloud_->isChecked());
+    settings_.setSpeechVoice(voice_->currentData().toString());
     SamplingSettings s;
     s.temperature = temperature_->value();
     s.topK = topK_->value();

@@ -17,6 +17,7 @@
 #include <QPlainTextEdit>
 #include <QFileInfo>
 #include <QLocale>
+#include <QMediaDevices>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QShortcut>
@@ -27,6 +28,10 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
+#include "audio/answer_speaker.h"
+#include "audio/audio_library.h"
+#include "audio/audio_player.h"
+#include "chat/audio_record_button.h"
 #include "chat/chat_view.h"
 #include "chat/composer.h"
 #include "chat/message_widget.h"
@@ -47,9 +52,10 @@ namespace {
 constexpr int kConversationIdRole = Qt::UserRole;
 constexpr int kMessageIdRole = Qt::UserRole + 1;
 
-QString titleFrom(const QString& text, const QList<StoredImage>& images) {
+QString titleFrom(const QString& text, const QList<StoredImage>& images, const QList<StoredAudio>& audio) {
     QString t = text.simplified();
     if (t.isEmpty() && !images.isEmpty()) t = QObject::tr("Image: %1").arg(images.front().name);
+    if (t.isEmpty() && !audio.isEmpty()) t = audio.front().recorded ? QObject::tr("Voice message") : QObject::tr("Sound: %1").arg(audio.front().name);
     if (t.size() > 48) t = t.left(45).trimmed() + QStringLiteral("…");
     return t.isEmpty() ? QObject::tr("New chat") : t;
 }
@@ -97,6 +103,11 @@ MainWindow::MainWindow(ChatStore& store, AppSettings& settings, EngineController
     // Images beside the history file; an in-memory history keeps this session's in a temporary folder.
     const bool onDisk = !store_.path().isEmpty() && !store_.path().startsWith(QLatin1Char(':'));
     images_ = new ImageLibrary(onDisk ? QFileInfo(store_.path()).absolutePath() : QString(), this);
+    audio_ = new AudioLibrary(onDisk ? QFileInfo(store_.path()).absolutePath() : QString(), this);
+    player_ = new AudioPlayer(*audio_, this);
+    speaker_ = new AnswerSpeaker(this);
+    speaker_->setVoiceName(settings_.speechVoice());
+    mediaDevices_ = new QMediaDevices(this);
     buildUi();
     buildShortcuts();
 
@@ -234,6 +245,7 @@ void MainWindow::buildUi() {
     col->addWidget(chatView_, 1);
     composer_ = new Composer(main);
     composer_->setImageLibrary(images_);
+    composer_->setAudio(audio_, player_);
     composer_->setDefaultImageBudget(settings_.imageBudget());
     col->addWidget(composer_);
     // Images dropped on the conversation join the message being written.
@@ -283,13 +295,42 @@ void MainWindow::buildUi() {
     connect(cancelLoad, &QPushButton::clicked, &engine_, &EngineController::cancelLoad);
     connect(dismiss, &QToolButton::clicked, errorBanner_, &QWidget::hide);
     connect(composer_, &Composer::sendRequested, this, &MainWindow::sendMessage);
+    connect(composer_, &Composer::audioDiscarded, this, &MainWindow::releaseAudio, Qt::QueuedConnection);
+    connect(composer_, &Composer::audioModelsRequested, this, &MainWindow::openAudioModelPicker);
+    connect(composer_, &Composer::recordingStarted, this, [this] {
+        // The microphone must not hear the app itself.
+        speaker_->stop();
+        player_->stop();
+    });
+    connect(mediaDevices_, &QMediaDevices::audioInputsChanged, this, &MainWindow::updateVoiceState);
+    // Qt 6.4 on PulseAudio may miss the signal when a source goes away (see AudioRecorder): the list
+    // is compared every second too, which costs a copy of a short cached list.
+    auto* inputPoll = new QTimer(this);
+    inputPoll->setInterval(1000);
+    connect(inputPoll, &QTimer::timeout, this, [this] {
+        QList<QByteArray> ids;
+        for (const QAudioDevice& d : QMediaDevices::audioInputs()) ids.append(d.id());
+        if (ids != knownInputs_) updateVoiceState();
+    });
+    inputPoll->start();
+    connect(chatView_, &ChatView::readAloudRequested, this, [this](qint64 id) {
+        if (id == speakingMessage_ && speaker_->isSpeaking()) {
+            speaker_->stop();
+            return;
+        }
+        if (MessageWidget* w = chatView_->findMessage(id)) readAloud(id, w->text());
+    });
+    connect(speaker_, &AnswerSpeaker::speakingChanged, this, [this](bool speaking) {
+        if (MessageWidget* w = chatView_->findMessage(speakingMessage_)) w->setSpeaking(speaking);
+    });
+    connect(speaker_, &AnswerSpeaker::failed, this, [this](const QString& message) { statusBar()->showMessage(message, 10000); });
     connect(composer_, &Composer::stopRequested, this, &MainWindow::stopAnswer);
     connect(composer_, &Composer::attachFailed, this, &MainWindow::showError);
     // Queued: a composer cleared while sending discards its cards before the message that keeps
     // their files is stored.
     connect(composer_, &Composer::imagesDiscarded, this, &MainWindow::releaseImages, Qt::QueuedConnection);
     connect(chatView_, &ChatView::editRequested, this, [this](qint64 id) {
-        if (MessageWidget* w = chatView_->findMessage(id)) composer_->beginEdit(id, w->text(), w->images());
+        if (MessageWidget* w = chatView_->findMessage(id)) composer_->beginEdit(id, w->text(), w->images(), w->audio());
     });
     connect(chatView_, &ChatView::regenerateRequested, this, [this](qint64) { regenerate(); });
 }
@@ -301,7 +342,11 @@ void MainWindow::buildShortcuts() {
         connect(s, &QShortcut::activated, this, slot);
     };
     add(QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { composer_->submit(); });
-    add(QKeySequence(Qt::Key_Escape), [this] { if (engine_.isGenerating()) stopAnswer(); });
+    add(QKeySequence(Qt::Key_Escape), [this] {
+        // Esc discards a recording first (the window's shortcut sees the key before the text box).
+        if (composer_->recordButton()->isRecording()) composer_->recordButton()->cancel();
+        else if (engine_.isGenerating()) stopAnswer();
+    });
     add(QKeySequence(Qt::CTRL | Qt::Key_Period), [this] { stopAnswer(); });
     add(QKeySequence::New, [this] { newConversation(); });
     add(QKeySequence::Find, [this] { search_->setFocus(); search_->selectAll(); });
@@ -380,6 +425,7 @@ void MainWindow::showConversation(qint64 id) {
         if (m.role == QLatin1String("system")) continue;
         MessageWidget* w = chatView_->appendMessage(m.id, m.role, m.text, m.thinking);
         w->setImages(*images_, imagesFromMeta(m.meta));
+        w->setAudio(*audio_, *player_, audioFromMeta(m.meta));
         if (m.id == streamingMessage_) {
             w->setText(streamText_);
             w->setThinking(streamThinking_);
@@ -424,11 +470,16 @@ void MainWindow::deleteCurrent() {
     if (QMessageBox::question(this, tr("Delete chat"), tr("Delete this chat and all its messages?")) != QMessageBox::Yes)
         return;
     if (id == streamingConversation_) stopAnswer();
-    QStringList files;  // the chat's images, deleted with it unless another message has them too
-    for (const StoredMessage& m : store_.messages(id))
+    QStringList files, clips;  // the chat's images and sounds, deleted with it unless another message has them too
+    for (const StoredMessage& m : store_.messages(id)) {
         for (const StoredImage& image : imagesFromMeta(m.meta)) files.append(image.file);
+        for (const StoredAudio& clip : audioFromMeta(m.meta)) clips.append(clip.file);
+    }
+    player_->stop();
+    speaker_->stop();
     store_.deleteConversation(id);
     releaseImages(files);
+    releaseAudio(clips);
     newConversation();
     refreshConversationList();
 }
@@ -487,6 +538,12 @@ void MainWindow::onLoadFailed(const QString& message, bool cancelled) {
     updateStatus();
 }
 
+ModelPickerDialog* MainWindow::openAudioModelPicker() {
+    ModelPickerDialog* picker = openModelPicker();
+    picker->setAudioOnly(true);
+    return picker;
+}
+
 ModelPickerDialog* MainWindow::openModelPicker() {
     if (picker_) {
         picker_->raise();
@@ -500,39 +557,50 @@ ModelPickerDialog* MainWindow::openModelPicker() {
 }
 
 void MainWindow::openSettings() {
-    SettingsDialog dialog(settings_, engine_.model(), this);
+    SettingsDialog dialog(settings_, engine_.model(), this, speaker_);
     if (dialog.exec() != QDialog::Accepted) return;
     composer_->setDefaultImageBudget(settings_.imageBudget());
+    speaker_->setVoiceName(settings_.speechVoice());
+    if (!settings_.readAnswersAloud()) speaker_->stop();
+    updateVoiceState();
     if (dialog.reloadNeeded() && engine_.model()) loadModel(engine_.lastLoadRequest().paths);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sending and streaming
 
-void MainWindow::sendMessage(const QString& text, const QList<StoredImage>& images) {
-    if ((text.trimmed().isEmpty() && images.isEmpty()) || engine_.isGenerating() || !engine_.model()) return;
+void MainWindow::sendMessage(const QString& text, const QList<StoredImage>& images, const QList<StoredAudio>& audio) {
+    if ((text.trimmed().isEmpty() && images.isEmpty() && audio.isEmpty()) || engine_.isGenerating() || !engine_.model()) return;
     if (!images.isEmpty() && !engine_.model()->vision) {
         // Nothing is stored or cleared: the message waits in the composer for another model, or
         // for its images to be removed.
         showError(noImageInputMessage());
         return;
     }
+    if (!audio.isEmpty() && !engine_.model()->audio) {
+        showError(noAudioInputMessage());  // (the same: the recording waits in the composer)
+        return;
+    }
+    speaker_->stop();  // a new question: the last answer is not read on over it
     if (conversation_ == 0) {
-        conversation_ = store_.createConversation(titleFrom(text, images));
+        conversation_ = store_.createConversation(titleFrom(text, images, audio));
         chatView_->clear();
     }
-    QStringList replacedImages;
+    QStringList replacedImages, replacedAudio;
     if (const qint64 edited = composer_->editingMessageId()) {
         // Edit-and-resend: the edited message and everything after it are replaced.
         for (const StoredMessage& m : store_.messages(conversation_))
-            if (m.id >= edited)
+            if (m.id >= edited) {
                 for (const StoredImage& image : imagesFromMeta(m.meta)) replacedImages.append(image.file);
+                for (const StoredAudio& clip : audioFromMeta(m.meta)) replacedAudio.append(clip.file);
+            }
         store_.deleteMessagesFrom(conversation_, edited);
         composer_->cancelEdit();
         showConversation(conversation_);
     }
     QJsonObject meta;
     setImagesInMeta(meta, images);
+    setAudioInMeta(meta, audio);
     const qint64 id = store_.addMessage(conversation_, QStringLiteral("user"), text, meta);
     if (id == 0) {
         // Not saved (disk full, database locked): the text and its images stay in the composer, and
@@ -540,9 +608,12 @@ void MainWindow::sendMessage(const QString& text, const QList<StoredImage>& imag
         showError(tr("Could not save your message: %1").arg(store_.lastError()));
         return;
     }
-    chatView_->appendMessage(id, QStringLiteral("user"), text)->setImages(*images_, images);
+    MessageWidget* sent = chatView_->appendMessage(id, QStringLiteral("user"), text);
+    sent->setImages(*images_, images);
+    sent->setAudio(*audio_, *player_, audio);
     composer_->clear();
     releaseImages(replacedImages);
+    releaseAudio(replacedAudio);
     startAnswer(conversation_);
     refreshConversationList();
 }
@@ -569,6 +640,7 @@ void MainWindow::startAnswer(qint64 conversationId) {
         // A model without image input gets the conversation's words only (a new message with
         // images was refused in sendMessage); the images stay shown in the chat.
         if (engine_.model()->vision) turn.images = turnImages(imagesFromMeta(m.meta));
+        if (engine_.model()->audio) turn.audio = turnAudio(audioFromMeta(m.meta));
         request.turns.append(turn);
     }
     QJsonObject meta{{"model", engine_.model()->name}};
@@ -620,6 +692,49 @@ void MainWindow::releaseImages(const QStringList& files) {
         if (!inComposer.contains(file) && !store_.anyMetaContains(file)) images_->remove(file);
 }
 
+QList<AudioAttachment> MainWindow::turnAudio(const QList<StoredAudio>& clips) const {
+    QList<AudioAttachment> out;
+    for (const StoredAudio& clip : clips) out.append(AudioAttachment{audio_->pathOf(clip.file), clip.name});
+    return out;
+}
+
+void MainWindow::releaseAudio(const QStringList& files) {
+    QSet<QString> inComposer;
+    for (const StoredAudio& clip : composer_->audioClips()) inComposer.insert(clip.file);
+    for (const QString& file : QSet<QString>(files.begin(), files.end()))
+        if (!inComposer.contains(file) && !store_.anyMetaContains(file)) {
+            if (player_->isPlaying(file)) player_->stop();
+            audio_->remove(file);
+        }
+}
+
+void MainWindow::readAloud(qint64 messageId, const QString& markdown) {
+    if (speakingMessage_ && speakingMessage_ != messageId)
+        if (MessageWidget* w = chatView_->findMessage(speakingMessage_)) w->setSpeaking(false);
+    speakingMessage_ = messageId;
+    speaker_->speak(markdown);  // (the button follows speakingChanged)
+}
+
+void MainWindow::updateVoiceState() {
+    const QList<QAudioDevice> inputs = QMediaDevices::audioInputs();
+    knownInputs_.clear();
+    for (const QAudioDevice& d : inputs) knownInputs_.append(d.id());
+    QAudioDevice device;
+    const QByteArray wanted = settings_.microphoneId();
+    for (const QAudioDevice& d : inputs)
+        if (!wanted.isEmpty() && d.id() == wanted) device = d;
+    if (device.isNull()) device = QMediaDevices::defaultAudioInput();
+    if (device.isNull() && !inputs.isEmpty()) device = inputs.front();
+    composer_->recordButton()->setDevice(device);
+    if (inputs.isEmpty() || device.isNull())
+        composer_->setVoiceUnavailable(tr("No microphone was found. Connect one (or check the system's sound "
+                                          "settings); this button turns on when it appears."));
+    else if (engine_.isLoading()) composer_->setVoiceUnavailable(tr("The model is loading…"));
+    else if (!engine_.model()) composer_->setVoiceUnavailable(tr("Choose a model first (Ctrl+O)."));
+    else if (!engine_.model()->audio) composer_->setVoiceUnavailable(noAudioInputMessage(), true);
+    else composer_->setVoiceUnavailable({});
+}
+
 void MainWindow::saveStreaming(bool complete) {
     if (!streamingMessage_ || (!streamDirty_ && !complete)) return;
     QJsonObject meta{{"model", engine_.model() ? engine_.model()->name : QString()}};
@@ -641,6 +756,9 @@ void MainWindow::onFinished(quint64 id, const GenerationSummary& summary) {
         if (MessageWidget* w = chatView_->findMessage(message)) {
             w->setStatus(finishNote(summary.finishReason));
             w->setDetails(detailsFor(summary));
+            // Spoken replies: a finished answer (not one the user stopped), its prose only.
+            const bool whole = summary.finishReason == QLatin1String("stop") || summary.finishReason == QLatin1String("length");
+            if (settings_.readAnswersAloud() && whole) readAloud(message, streamText_);
         }
     streamingMessage_ = 0;
     streamingConversation_ = 0;
@@ -675,6 +793,7 @@ void MainWindow::updateComposerState() {
     if (engine_.isLoading()) composer_->setSendEnabled(false, tr("The model is loading…"));
     else if (!engine_.model()) composer_->setSendEnabled(false, tr("Choose a model first (Ctrl+O)."));
     else composer_->setSendEnabled(true);
+    updateVoiceState();
 }
 
 void MainWindow::updateStatus() {

@@ -5,7 +5,12 @@
 // bar with model, device, speed, time to first token and context used.
 //
 // Images attached to a message are copied into <data folder>/images/ (see ImageLibrary) and listed
-// in the message's metadata; a copy no message or composer refers to any more is deleted.
+// in the message's metadata; a copy no message or composer refers to any more is deleted. Sounds
+// (recordings, audio files) work the same way in <data folder>/audio/ (see AudioLibrary).
+//
+// Voice: the microphone in the composer is usable when a microphone exists (followed live through
+// QMediaDevices) and the loaded model hears (E2B, E4B); otherwise its tooltip says why. Answers are
+// read aloud when Settings say so (AnswerSpeaker), and reading stops when a new message is sent.
 //
 // Every message is written to the history store when sent; a streaming answer is saved at least
 // every second (kSaveIntervalMs) and marked complete at the end, so a crash loses at most the last
@@ -14,9 +19,11 @@
 #include <QPointer>
 #include <memory>
 #include "engine/engine_types.h"
+#include "audio/stored_audio.h"
 #include "images/stored_image.h"
 
 class QLabel;
+class QMediaDevices;
 class QLineEdit;
 class QListWidget;
 class QListWidgetItem;
@@ -27,7 +34,10 @@ class QToolButton;
 
 namespace gd::ui {
 
+class AnswerSpeaker;
 class AppSettings;
+class AudioLibrary;
+class AudioPlayer;
 class ChatStore;
 class ChatView;
 class Composer;
@@ -49,14 +59,15 @@ public:
 
     // Actions the UI offers, callable by tests and the command line.
     void loadModel(const QStringList& paths);
-    // Sends `text` with `images` (attached in the composer). Refused, leaving the composer as it is,
-    // when the model takes no images.
-    void sendMessage(const QString& text, const QList<StoredImage>& images = {});
+    // Sends `text` with `images` and `audio` (attached in the composer). Refused, leaving the
+    // composer as it is, when the model takes no images (or hears no sound).
+    void sendMessage(const QString& text, const QList<StoredImage>& images = {}, const QList<StoredAudio>& audio = {});
     void stopAnswer();
     void newConversation();
     void openConversation(qint64 id);
     void regenerate();
     ModelPickerDialog* openModelPicker();
+    ModelPickerDialog* openAudioModelPicker();   // the picker showing only models that hear
     void openSettings();
 
     qint64 currentConversation() const { return conversation_; }
@@ -64,6 +75,9 @@ public:
     ChatView* chatView() const { return chatView_; }
     Composer* composer() const { return composer_; }
     ImageLibrary* imageLibrary() const { return images_; }
+    AudioLibrary* audioLibrary() const { return audio_; }
+    AudioPlayer* audioPlayer() const { return player_; }
+    AnswerSpeaker* speaker() const { return speaker_; }
 
 signals:
     void answerFinished(qint64 messageId, const QString& finishReason);
@@ -89,6 +103,10 @@ private:
     QList<ImageAttachment> turnImages(const QList<StoredImage>& images) const;  // for the engine
     // Deletes the stored copies among `files` that no message and no composer card refers to.
     void releaseImages(const QStringList& files);
+    QList<AudioAttachment> turnAudio(const QList<StoredAudio>& clips) const;
+    void releaseAudio(const QStringList& files);
+    void updateVoiceState();     // whether the microphone can be used, and which one
+    void readAloud(qint64 messageId, const QString& markdown);
 
     void onLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& message, bool cancelled);
@@ -101,6 +119,12 @@ private:
     AppSettings& settings_;
     EngineController& engine_;
     ImageLibrary* images_ = nullptr;
+    AudioLibrary* audio_ = nullptr;
+    AudioPlayer* player_ = nullptr;
+    AnswerSpeaker* speaker_ = nullptr;
+    QMediaDevices* mediaDevices_ = nullptr;
+    qint64 speakingMessage_ = 0;         // the answer being read aloud
+    QList<QByteArray> knownInputs_;      // microphone ids last seen (see updateVoiceState)
 
     qint64 conversation_ = 0;            // shown conversation (0 = a new one, not stored yet)
     // The answer being generated: its request, conversation, stored message and text so far.
