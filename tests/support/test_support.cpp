@@ -149,9 +149,9 @@ std::string model_with_nan(const std::string& hf_name, size_t index, const std::
 }
 
 void expect_model_error(const std::string& path, const std::function<void(const ModelFiles&)>& place,
-                        const std::string& text) {
+                        const std::string& text, bool find_mmproj) {
     try {
-        const ModelFiles files = ModelFiles::open({path});
+        const ModelFiles files = ModelFiles::open({path}, find_mmproj);
         place(files);
         ADD_FAILURE() << "expected a ModelError mentioning " << text;
     } catch (const ModelError& e) {

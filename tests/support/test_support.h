@@ -46,10 +46,10 @@ std::string rewritten_model(const std::string& src, const std::string& name, con
 // to NaN: for the loaders' error tests.
 std::string model_without_tensor(const std::string& hf_name, const std::string& scratch_name);
 std::string model_with_nan(const std::string& hf_name, size_t index, const std::string& scratch_name);
-// Opens `path` and runs `place` (a tower's constructor, say), expecting a ModelError whose message
-// contains `text`.
+// Opens `path` (looking for an mmproj beside a GGUF only when `find_mmproj`) and runs `place` (a
+// tower's constructor, say), expecting a ModelError whose message contains `text`.
 void expect_model_error(const std::string& path, const std::function<void(const ModelFiles&)>& place,
-                        const std::string& text);
+                        const std::string& text, bool find_mmproj = true);
 
 // Runs a command through /bin/sh, capturing stdout+stderr; returns the exit status.
 int run_command(const std::string& command, std::string* output);
