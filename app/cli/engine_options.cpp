@@ -10,7 +10,7 @@
 
 namespace gd::cli {
 
-const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch"};
+const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch", "device"};
 const std::set<std::string> kSamplingOptions = {"temperature", "top-k", "top-p", "min-p", "seed",
                                                 "repetition-penalty", "presence-penalty", "max-tokens"};
 const char* kModelOptionsHelp =
@@ -18,7 +18,8 @@ const char* kModelOptionsHelp =
     "  --mmproj PATH      (GGUF) the vision/audio projector file (default: found next to the model)\n"
     "  --threads N        CPU threads (default: one per core)\n"
     "  --context N        context length in tokens (default 8192, at most the model's maximum)\n"
-    "  --batch N          most tokens per prefill chunk (default 512)\n";
+    "  --batch N          most tokens per prefill chunk (default 512)\n"
+    "  --device D         auto (default: the GPU when the model fits it), cpu, cuda or cuda:N\n";
 const char* kSamplingOptionsHelp =
     "  --max-tokens N     most tokens to generate (default 512)\n"
     "  --temperature T    0 = greedy (default 1.0)\n"
@@ -111,6 +112,17 @@ std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet, int64_t conte
     if (auto c = a.value("context")) o.context = static_cast<int64_t>(parse_uint(*c, "--context"));
     else o.context = std::max(o.context, context_needed);  // the engine caps it at the model's maximum
     if (auto b = a.value("batch")) o.batch = static_cast<int64_t>(parse_uint(*b, "--batch"));
+    if (auto d = a.value("device")) {
+        if (*d == "auto") o.device = LoadOptions::Device::Auto;
+        else if (*d == "cpu") o.device = LoadOptions::Device::Cpu;
+        else if (*d == "cuda") o.device = LoadOptions::Device::Cuda;
+        else if (d->rfind("cuda:", 0) == 0) {
+            o.device = LoadOptions::Device::Cuda;
+            o.gpu = static_cast<int>(parse_uint(d->substr(5), "--device cuda:N"));
+        } else {
+            throw UsageError("--device: '" + *d + "' is not one of auto, cpu, cuda, cuda:N");
+        }
+    }
     const bool show = !quiet && isatty(STDERR_FILENO);
     auto m = Model::load(o, [&](double f, const std::string& stage) {
         if (show) std::fprintf(stderr, "\rloading: %3.0f%% %-20s", f * 100, stage.c_str());

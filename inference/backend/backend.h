@@ -18,6 +18,7 @@
 #include <vector>
 #include "format/dtype.h"
 #include "format/tensor_view.h"
+#include "sampling/sampler.h"
 
 namespace gd {
 
@@ -50,10 +51,13 @@ struct Weight {
     std::shared_ptr<void> device;    // backend-owned copy, when the backend made one
     const uint8_t* device_data = nullptr;
     std::vector<float> f32;          // small vectors decoded to f32 (norms, scales), else empty
+    const float* device_f32 = nullptr;  // those vectors as f32 in device memory (GPU backends)
 
     bool present() const { return rows > 0; }
     uint64_t stored_bytes() const { return static_cast<uint64_t>(experts) * static_cast<uint64_t>(rows) * row_bytes; }
 };
+
+enum class WeightPlacement { Device, Host };
 
 // The K/V of one KV-owning layer: `capacity` slots of [kv_heads * head_dim] floats. Full-attention
 // layers hold every position (slot = position); sliding layers a ring (slot = position % capacity)
@@ -106,7 +110,9 @@ public:
     virtual void upload(const float* host, const Tensor& dst) = 0;  // dst.elements() floats, row-major
     virtual void download(const Tensor& src, float* host) = 0;      // waits for the queue
     // Places a weight from its file view. `shape` is [experts,] rows, cols or a vector [n].
-    virtual Weight upload_weight(const TensorView& view) = 0;
+    // WeightPlacement::Host keeps it in host memory on every backend (the per-layer-embedding table:
+    // gigabytes of which a token reads one row); only get_rows may use such a weight.
+    virtual Weight upload_weight(const TensorView& view, WeightPlacement placement = WeightPlacement::Device) = 0;
     virtual void synchronize() = 0;
     virtual BackendStats stats() const = 0;
 
@@ -136,6 +142,22 @@ public:
     // with gate_up [E, 2I, H] (gate rows first) and down [E, H, I].
     virtual void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up,
                              const Weight& down, const Tensor& out) = 0;
+
+    // ---- routing and sampling on the device (a decode step reads back only the sampled id) ----
+    // The router of a MoE layer (spec §2.9) from its logits [T, E]: softmax over all experts, the top
+    // k (ties to the lower id, as torch.topk), renormalised over those k, times expert_scale[e].
+    // routing [T, 2k]: columns 0..k-1 the expert ids (as floats, exact), k..2k-1 their weights.
+    virtual void moe_route(const Tensor& logits, int64_t k, const Weight& expert_scale, const Tensor& routing) = 0;
+    // moe_experts with the routing moe_route left on the device.
+    virtual void moe_experts_routed(const Tensor& x, const Tensor& routing, const Weight& gate_up, const Weight& down,
+                                    const Tensor& out) = 0;
+    // The next token from one row of logits by the sampler's rules (sampling/sampler.h) with
+    // `uniform` in [0, 1) as the draw (unused when greedy); `recent` as Sampler::sample takes it.
+    // Returns the id, the only value that comes back from the device. Throws when no logit is finite.
+    virtual int32_t sample_token(const Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& recent,
+                                 double uniform) = 0;
+    // log softmax(logits)[id] of one row (NaN when any logit is not finite).
+    virtual float log_softmax_at(const Tensor& logits, int32_t id) = 0;
 
     // ---- vision/audio tower ops ----
     // The encoders see a whole image (or audio clip) at once: no cache, no causality, positions given
@@ -186,5 +208,10 @@ public:
 
 // The CPU backend with `threads` worker threads (0 = one per core).
 std::unique_ptr<Backend> make_cpu_backend(int threads = 0);
+// Whether this build has the CUDA backend (nvcc was found when it was configured).
+bool cuda_backend_built();
+// The CUDA backend on GPU `device`. Throws gd::Error when the build has no CUDA support or the GPU
+// cannot be used (no driver, no such device, too old a compute capability).
+std::unique_ptr<Backend> make_cuda_backend(int device = 0);
 
 }  // namespace gd

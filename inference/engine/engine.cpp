@@ -5,6 +5,7 @@
 #include <cmath>
 #include <sys/resource.h>
 
+#include "backend/device_query.h"
 #include "common/error.h"
 #include "audio/encoder/audio_encoder.h"
 #include "audio/features/audio_pieces.h"
@@ -41,6 +42,43 @@ void prefetch_weights(const ModelFiles& files, const ProgressCallback& progress)
         done += t.view.nbytes;
     }
 }
+// Bytes the GPU would hold: every weight but the per-layer-embedding table, and an f32 KV cache of
+// `context` positions (full layers) or the sliding window plus a chunk (ring layers).
+uint64_t gpu_bytes_needed(const ModelFiles& files, int64_t context, int64_t batch) {
+    uint64_t bytes = 0;
+    for (const ModelTensor& t : files.tensors())
+        if (t.spec.name != "per_layer_token_embd.weight") bytes += t.view.nbytes;
+    const TextConfig& c = files.config().text;
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+        if (c.is_kv_shared(i)) continue;
+        int64_t slots = context;
+        if (!c.is_full(i)) slots = std::min<int64_t>(context, c.sliding_window + batch - 1);
+        bytes += 2ull * static_cast<uint64_t>(slots) * static_cast<uint64_t>(c.layer_kv_heads(i) * c.layer_head_dim(i)) *
+                 sizeof(float);
+    }
+    return bytes;
+}
+
+std::unique_ptr<Backend> choose_backend(const LoadOptions& o, const ModelFiles& files, int64_t context) {
+    using Device = LoadOptions::Device;
+    if (o.device == Device::Cpu) return make_cpu_backend(o.threads);
+    if (o.device == Device::Cuda) return make_cuda_backend(o.gpu);
+    if (!cuda_backend_built()) return make_cpu_backend(o.threads);
+    const DeviceReport r = query_cuda_devices();
+    for (const GpuInfo& g : r.gpus) {
+        if (g.index != o.gpu) continue;
+        // Activations, cuBLAS workspace and the CUDA context need room beside weights and cache.
+        const uint64_t need = gpu_bytes_needed(files, context, o.batch) + (768ull << 20);
+        if (static_cast<double>(need) > 0.9 * static_cast<double>(g.free_bytes)) break;
+        try {
+            return make_cuda_backend(o.gpu);
+        } catch (const Error&) {
+            break;  // a GPU that cannot be used (old, busy): the CPU still can
+        }
+    }
+    return make_cpu_backend(o.threads);
+}
+
 }  // namespace
 
 std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCallback& progress) {
@@ -61,7 +99,7 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
     m->options_.context = std::min(options.context, m->config().text.max_position_embeddings);
     if (m->options_.context <= 0 || m->options_.batch <= 0) throw Error("the context and batch sizes must be positive");
     if (options.prefetch) prefetch_weights(m->files_, progress);
-    m->backend_ = make_cpu_backend(options.threads);
+    m->backend_ = choose_backend(options, m->files_, m->options_.context);
     TextWeights w = load_text_weights(m->files_, *m->backend_, [&](size_t done, size_t total) {
         return !progress || progress(0.95 + 0.04 * static_cast<double>(done) / static_cast<double>(std::max<size_t>(1, total)),
                                      "placing weights");

@@ -28,6 +28,12 @@ struct LoadOptions {
     int64_t batch = 512;              // most tokens per forward chunk (prefill)
     bool prefetch = true;             // read every weight page during load (progress is meaningful,
                                       // the first answer is not slowed by page faults)
+    // Where the model runs. Auto: the first CUDA GPU when this build has CUDA and the weights (less
+    // the per-layer-embedding table, which stays in RAM) and the KV cache fit in 90% of its free
+    // memory; else the CPU. Cuda: the GPU or an error saying why not.
+    enum class Device { Auto, Cpu, Cuda };
+    Device device = Device::Auto;
+    int gpu = 0;                      // which CUDA device (Device::Cuda / Auto)
 };
 
 // fraction in [0, 1] and a short stage name; return false to cancel (load throws gd::Cancelled).
@@ -165,7 +171,12 @@ private:
     // Brings the cache to hold exactly the prompt, running what it does not hold yet; returns the
     // last position's logits. Reuses the longest cached prefix the KV rings allow and whose media
     // are the same.
-    std::vector<float> feed(const Prompt& prompt, GenerationStats& stats);
+    // Returns the last position's logits [1, vocab] on the model's backend.
+    Tensor feed(const Prompt& prompt, GenerationStats& stats);
+    // The next token from logits on the backend: on a GPU only the id (and its log-probability)
+    // comes back, unless top log-probabilities were asked for.
+    int32_t choose(const Tensor& logits, const GenerateOptions& o, Sampler& sampler, const std::vector<int32_t>& recent,
+                   TokenEvent& ev);
     // How many leading positions of `prompt` the cache holds identically (ids and media).
     size_t cached_prefix(const Prompt& prompt) const;
 

@@ -3,6 +3,7 @@
 // token by token; score() is teacher forcing on a fresh cache.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "common/error.h"
 #include "engine/engine.h"
@@ -60,7 +61,7 @@ size_t Session::cached_prefix(const Prompt& prompt) const {
     return keep;
 }
 
-std::vector<float> Session::feed(const Prompt& prompt, GenerationStats& stats) {
+Tensor Session::feed(const Prompt& prompt, GenerationStats& stats) {
     const std::vector<int32_t>& ids = prompt.ids;
     if (ids.empty()) throw Error("the prompt is empty");
     if (static_cast<int64_t>(ids.size()) > cache_.context()) {
@@ -102,10 +103,9 @@ std::vector<float> Session::feed(const Prompt& prompt, GenerationStats& stats) {
         for (const PromptMedia& m : prompt.media)
             if (static_cast<size_t>(m.position + m.media->tokens) <= n) history_media_.push_back(m);
     };
-    std::vector<float> logits;
+    Tensor logits;
     try {
-        model_->decoder().forward(fresh, spans, cache_, false,
-                                  [&](int64_t, const float* row, int64_t n) { logits.assign(row, row + n); }, {}, &cancel_);
+        logits = model_->decoder().forward_to_logits(fresh, spans, cache_, {}, &cancel_);
     } catch (...) {
         // What completed is still valid: keep the history in step with the cache.
         sync_history(static_cast<size_t>(cache_.length()));
@@ -131,7 +131,7 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
         for (int64_t s : model_->config().tokens.stop) stops.push_back(static_cast<int32_t>(s));
     Sampler sampler(o.sampling);
 
-    std::vector<float> logits;
+    Tensor logits;
     try {
         logits = feed(prompt, r.stats);
     } catch (const Cancelled&) {
@@ -144,7 +144,6 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
 
     std::vector<int32_t> recent = prompt.ids;
     std::string emitted;
-    const int64_t n_vocab = static_cast<int64_t>(logits.size());
     for (int64_t step = 0;; ++step) {
         if (step >= o.max_tokens) {
             r.finish = FinishReason::Length;
@@ -154,7 +153,8 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
             r.finish = FinishReason::Cancelled;
             break;
         }
-        const int32_t id = o.sampling.temperature <= 0 ? argmax(logits) : sampler.sample(logits, recent);
+        TokenEvent ev;
+        const int32_t id = choose(logits, o, sampler, recent, ev);
         if (step == 0) r.stats.time_to_first_token = seconds(t0, Clock::now());
         if (std::find(stops.begin(), stops.end(), id) != stops.end()) {
             r.finish = FinishReason::Stop;
@@ -163,11 +163,7 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
         }
         r.ids.push_back(id);
         recent.push_back(id);
-        TokenEvent ev;
         ev.id = id;
-        const double lse = log_sum_exp(logits.data(), n_vocab);
-        ev.logprob = static_cast<float>(logits[static_cast<size_t>(id)] - lse);
-        ev.top = top_logprobs(logits.data(), n_vocab, o.top_logprobs, lse);
         if (!is_byte_token(tok, id)) {
             // Pieces decode independently once no byte run is open, so the text so far is final.
             const std::string full = tok.decode(r.ids);
@@ -188,9 +184,7 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
             break;
         }
         try {
-            model_->decoder().forward({id}, cache_, false,
-                                      [&](int64_t, const float* row, int64_t n) { logits.assign(row, row + n); }, {},
-                                      &cancel_);
+            logits = model_->decoder().forward_to_logits({id}, {}, cache_, {}, &cancel_);
             history_.push_back(id);
         } catch (const Cancelled&) {
             r.finish = FinishReason::Cancelled;
@@ -211,6 +205,43 @@ GenerationResult Session::generate(const Prompt& prompt, const GenerateOptions& 
     r.stats.peak_rss_bytes = peak_rss_bytes();
     r.stats.kv_cache_bytes = cache_.bytes();
     return r;
+}
+
+int32_t Session::choose(const Tensor& logits, const GenerateOptions& o, Sampler& sampler,
+                        const std::vector<int32_t>& recent, TokenEvent& ev) {
+    Backend& b = model_->backend();
+    const int64_t n_vocab = logits.cols;
+    if (b.kind() == DeviceKind::Cpu || o.top_logprobs > 0) {
+        // The whole row on the host (free on the CPU): the host sampler and the top log-probabilities.
+        std::vector<float> host(static_cast<size_t>(n_vocab));
+        b.download(logits, host.data());
+        for (float v : host) {
+            if (!std::isfinite(v)) {
+                throw Error("the model produced a non-finite logit: its weights are probably corrupt (NaN or Inf)");
+            }
+        }
+        const int32_t id = o.sampling.temperature <= 0 ? argmax(host) : sampler.sample(host, recent);
+        const double lse = log_sum_exp(host.data(), n_vocab);
+        ev.logprob = static_cast<float>(host[static_cast<size_t>(id)] - lse);
+        ev.top = top_logprobs(host.data(), n_vocab, o.top_logprobs, lse);
+        return id;
+    }
+    // On the device: the sampler's rules run there with a draw from the same seeded generator (drawn
+    // every step here, so a seed gives a different — equally distributed — text than on the CPU).
+    // Greedy is the plain argmax, as on the host path (no penalties).
+    SamplingParams p = o.sampling;
+    if (p.temperature <= 0) {
+        p.temperature = 0;
+        p.repetition_penalty = 1.0f;
+        p.presence_penalty = p.frequency_penalty = 0.0f;
+    }
+    const double u = p.temperature > 0 ? sampler.next_uniform() : 0.0;
+    const int32_t id = b.sample_token(logits, p, recent, u);
+    ev.logprob = b.log_softmax_at(logits, id);
+    if (!std::isfinite(ev.logprob)) {
+        throw Error("the model produced a non-finite logit: its weights are probably corrupt (NaN or Inf)");
+    }
+    return id;
 }
 
 std::vector<PositionScore> Session::score(const std::vector<int32_t>& ids, int top_k) {

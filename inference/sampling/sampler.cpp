@@ -102,7 +102,15 @@ std::vector<std::pair<int32_t, float>> Sampler::candidates(std::span<const float
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> recent) {
     const auto c = candidates(logits, recent);
     if (c.size() == 1) return c.front().first;
-    const double u = next_uniform();
+    return pick(c, next_uniform());
+}
+
+int32_t Sampler::sample_with(std::span<const float> logits, std::span<const int32_t> recent, double u) const {
+    return pick(candidates(logits, recent), u);
+}
+
+int32_t Sampler::pick(const std::vector<std::pair<int32_t, float>>& c, double u) {
+    if (c.size() == 1) return c.front().first;
     double cum = 0;
     for (const auto& [tok, q] : c) {
         cum += q;

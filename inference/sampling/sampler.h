@@ -35,12 +35,18 @@ public:
     // The probabilities sample() draws from (after every step), for tests and for showing them.
     std::vector<std::pair<int32_t, float>> candidates(std::span<const float> logits, std::span<const int32_t> recent) const;
 
+    // The same choice with the draw given: `u` in [0, 1) (used only when more than one candidate
+    // remains). sample() is next_uniform() + this; a backend that samples on the device draws u here.
+    int32_t sample_with(std::span<const float> logits, std::span<const int32_t> recent, double u) const;
+    // Picks from candidates() by the cumulative probability u.
+    static int32_t pick(const std::vector<std::pair<int32_t, float>>& candidates, double u);
+    // The next value of the seeded generator ([0, 1), 53 bits, the same sequence on every platform).
+    double next_uniform();
+
     void reseed(uint64_t seed) { state_ = seed; }
     const SamplingParams& params() const { return p_; }
 
 private:
-    double next_uniform();  // [0, 1), 53 bits, same sequence on every platform for a seed
-
     SamplingParams p_;
     uint64_t state_;
 };

@@ -25,6 +25,35 @@ KvCache TextDecoder::make_cache(int64_t context, int64_t max_chunk) const {
 void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
                           bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
                           const std::atomic<bool>* cancel) {
+    run(ids, spans, cache, static_cast<bool>(sink), all_logits,
+        [&](int64_t first, const Tensor& logits) {
+            std::vector<float> host(static_cast<size_t>(logits.elements()));
+            backend_.download(logits, host.data());
+            for (int64_t r = 0; r < logits.rows; ++r) {
+                const float* row = host.data() + r * text_.vocab_size;
+                for (int64_t v = 0; v < text_.vocab_size; ++v) {
+                    if (!std::isfinite(row[v])) {
+                        throw Error("the model produced a non-finite logit at position " + std::to_string(first + r) +
+                                    ": its weights are probably corrupt (NaN or Inf)");
+                    }
+                }
+                sink(first + r, row, text_.vocab_size);
+            }
+        },
+        observe, cancel);
+}
+
+Tensor TextDecoder::forward_to_logits(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans,
+                                      KvCache& cache, const TensorObserver& observe, const std::atomic<bool>* cancel) {
+    Tensor last;
+    run(ids, spans, cache, true, false, [&](int64_t, const Tensor& logits) { last = logits; }, observe, cancel);
+    return last;
+}
+
+void TextDecoder::run(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
+                      bool want_logits, bool all_logits,
+                      const std::function<void(int64_t first_position, const Tensor& logits)>& on_logits,
+                      const TensorObserver& observe, const std::atomic<bool>* cancel) {
     if (ids.empty()) return;
     for (int32_t id : ids) {
         if (id < 0 || id >= text_.vocab_size) {
@@ -70,16 +99,17 @@ void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<Sof
         }
         const bool last_chunk = off + len == n;
         cache.note_writing(start + off + len);
-        forward_chunk(chunk, local, start + off, cache, all_logits, last_chunk || all_logits ? sink : LogitsSink{},
-                      observe, cancel);
+        const bool chunk_logits = want_logits && (last_chunk || all_logits);
+        const Tensor logits = forward_chunk(chunk, local, start + off, cache, chunk_logits, all_logits, observe, cancel);
         cache.set_length(start + off + len);
+        if (chunk_logits) on_logits(all_logits ? start + off : start + off + len - 1, logits);
         off += len;
     }
 }
 
-void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
-                                KvCache& cache, bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
-                                const std::atomic<bool>* cancel) {
+Tensor TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
+                                  KvCache& cache, bool want_logits, bool all_logits, const TensorObserver& observe,
+                                  const std::atomic<bool>* cancel) {
     const int64_t T = static_cast<int64_t>(ids.size()), H = text_.hidden_size;
     // Token embeddings times sqrt(H), formed in f32 as the f32 reference does (spec §2.3); soft tokens
     // replace the rows of their placeholders as they are. As in transformers, every media
@@ -115,7 +145,7 @@ void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vect
         backend_.scale(x, w_.layers[static_cast<size_t>(i)].layer_scalar);
         if (observe) observe("l_out-" + std::to_string(i), x);
     }
-    if (!sink) return;
+    if (!want_logits) return {};
 
     // Final norm, tied head, softcap: for every row, or only the last one (spec §2.12).
     const Tensor rows = all_logits ? x : x.view_rows(T - 1, 1);
@@ -126,19 +156,7 @@ void TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::vect
     backend_.matmul(w_.token_embd, normed, logits);
     backend_.softcap(logits, static_cast<float>(text_.final_logit_softcapping));
     if (observe) observe("logits", logits);
-    std::vector<float> host(static_cast<size_t>(logits.elements()));
-    backend_.download(logits, host.data());
-    const int64_t first = all_logits ? pos0 : pos0 + T - 1;
-    for (int64_t r = 0; r < logits.rows; ++r) {
-        const float* row = host.data() + r * text_.vocab_size;
-        for (int64_t v = 0; v < text_.vocab_size; ++v) {
-            if (!std::isfinite(row[v])) {
-                throw Error("the model produced a non-finite logit at position " + std::to_string(first + r) +
-                            ": its weights are probably corrupt (NaN or Inf)");
-            }
-        }
-        sink(first + r, row, text_.vocab_size);
-    }
+    return logits;
 }
 
 }  // namespace gd

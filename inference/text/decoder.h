@@ -56,13 +56,24 @@ public:
     void forward(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
                  bool all_logits, const LogitsSink& sink, const TensorObserver& observe = {},
                  const std::atomic<bool>* cancel = nullptr);
+    // The same, but the last position's logits [1, vocab] stay on the backend (for sampling there:
+    // a GPU decode step then reads back only the chosen id). Empty ids give an empty tensor.
+    Tensor forward_to_logits(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
+                             const TensorObserver& observe = {}, const std::atomic<bool>* cancel = nullptr);
     // Whether images get bidirectional attention on sliding layers (26B/31B, spec §2.6.4).
     bool bidirectional_images() const { return text_.bidirectional_attention == "vision"; }
 
 private:
-    void forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
-                       KvCache& cache, bool all_logits, const LogitsSink& sink, const TensorObserver& observe,
-                       const std::atomic<bool>* cancel);
+    // Runs ids and spans through every layer in chunks; calls `chunk_done` after each chunk with
+    // whether it was the last and the chunk's logits (all rows when all_logits, else only for the
+    // last chunk's last row; empty when want_logits is false).
+    void run(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache, bool want_logits,
+             bool all_logits, const std::function<void(int64_t first_position, const Tensor& logits)>& on_logits,
+             const TensorObserver& observe, const std::atomic<bool>* cancel);
+    // Returns the chunk's logits (empty unless want_logits).
+    Tensor forward_chunk(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, int64_t pos0,
+                         KvCache& cache, bool want_logits, bool all_logits, const TensorObserver& observe,
+                         const std::atomic<bool>* cancel);
     // per_layer_embedding.cpp
     Tensor per_layer_inputs(const std::vector<int32_t>& ids, const Tensor& x);
     void ple_branch(int64_t layer, const Tensor& x, const Tensor& ple_layer);
@@ -72,7 +83,7 @@ private:
     // ffn_block.cpp
     void ffn_block(int64_t layer, const Tensor& x);
     Tensor dense_mlp(const LayerWeights& l, const Tensor& h);
-    ExpertRouting route(const LayerWeights& l, const Tensor& x);
+    Tensor route(const LayerWeights& l, const Tensor& x);  // [T, 2k], Backend::moe_route
 
     ModelConfig model_;
     TextConfig text_;

@@ -17,13 +17,13 @@ public:
     }
 
     // The tensor by internal name, placed on the backend; an absent optional tensor gives an empty Weight.
-    Weight get(const std::string& name, bool required = true) {
+    Weight get(const std::string& name, bool required = true, WeightPlacement placement = WeightPlacement::Device) {
         const ModelTensor* t = files_.find(name);
         if (!t) {
             if (required) throw ModelError("the model has no tensor " + name);
             return {};
         }
-        Weight w = backend_.upload_weight(t->view);
+        Weight w = backend_.upload_weight(t->view, placement);
         w.name = name;
         if (!w.f32.empty()) {
             for (float v : w.f32)
@@ -54,7 +54,8 @@ TextWeights load_text_weights(const ModelFiles& files, Backend& backend, const L
     }
     w.output_norm = b.get("output_norm.weight");
     if (c.has_ple()) {
-        w.ple_table = b.get("per_layer_token_embd.weight");
+        // Gigabytes of which a token reads one row: stays in host memory beside a GPU (spec §7.2).
+        w.ple_table = b.get("per_layer_token_embd.weight", true, WeightPlacement::Host);
         w.ple_model_proj = b.get("per_layer_model_proj.weight");
         w.ple_proj_norm = b.get("per_layer_proj_norm.weight");
     }

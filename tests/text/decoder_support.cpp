@@ -16,7 +16,11 @@ namespace gd::test {
 std::string tiny_model_path(Variant variant, bool gguf, DType type) { return tiny_model(variant, gguf, 1, type); }
 
 std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads) {
-    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), make_cpu_backend(threads), nullptr});
+    return load_decoder_on(path, make_cpu_backend(threads));
+}
+
+std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::unique_ptr<Backend> backend) {
+    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), std::move(backend), nullptr});
     TextWeights w = load_text_weights(l->files, *l->backend);
     l->decoder = std::make_unique<TextDecoder>(l->files.config(), std::move(w), *l->backend);
     return l;

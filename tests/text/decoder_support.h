@@ -25,6 +25,8 @@ struct LoadedDecoder {
     std::unique_ptr<TextDecoder> decoder;
 };
 std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads = 2);
+// The same on a given backend (the CUDA tests).
+std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::unique_ptr<Backend> backend);
 
 // decoder_cases.json and one case's reference tensors (name -> row-major floats).
 const nlohmann::json& reference_cases();

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "backend/attention_checks.h"
 #include "backend/cpu/cpu_backend.h"
 #include "common/error.h"
 
@@ -30,26 +31,14 @@ void CpuBackend::kv_store(KvLayer& cache, const Tensor& k, const Tensor& v, int6
 }
 
 void CpuBackend::attention(const Tensor& q, const KvLayer& cache, const AttentionParams& p, const Tensor& out) {
+    check_attention(q, cache, p, out);  // before the tasks: an exception must not escape a worker thread
     const int64_t d = p.head_dim;
-    if (q.cols != p.q_heads * d || out.cols != q.cols || out.rows != q.rows || p.kv_heads != cache.kv_heads ||
-        d != cache.head_dim || p.kv_heads <= 0 || p.q_heads % p.kv_heads != 0) {
-        throw Error("attention: shapes do not fit");
-    }
     const int64_t group = p.q_heads / p.kv_heads;  // query heads per KV head, contiguous (repeat_kv)
     const int64_t T = q.rows;
-    // Checked here, not in the tasks: an exception must not escape a worker thread.
-    if (cache.ring && (p.window <= 0 || p.window > cache.capacity)) throw Error("attention: window larger than the ring");
-    if (!cache.ring && p.first_position + T > cache.capacity) throw Error("attention: positions beyond the KV cache");
-    if (cache.ring && !p.blocks.empty() && p.window + T - 1 > cache.capacity) {
-        throw Error("attention: a bidirectional block needs more of the sliding-window ring than it holds");
-    }
     // Last visible key per row: the row itself, or the end of its bidirectional block.
     std::vector<int64_t> last_key(static_cast<size_t>(T));
     for (int64_t t = 0; t < T; ++t) last_key[static_cast<size_t>(t)] = p.first_position + t;
     for (const auto& [first, end] : p.blocks) {
-        if (first < p.first_position || end > p.first_position + T || first >= end) {
-            throw Error("attention: a bidirectional block lies outside this call's rows");
-        }
         for (int64_t i = first; i < end; ++i) last_key[static_cast<size_t>(i - p.first_position)] = end - 1;
     }
     const Isa isa = isa_;

@@ -20,7 +20,7 @@ public:
     Tensor alloc(int64_t rows, int64_t cols) override;
     void upload(const float* host, const Tensor& dst) override;
     void download(const Tensor& src, float* host) override;
-    Weight upload_weight(const TensorView& view) override;
+    Weight upload_weight(const TensorView& view, WeightPlacement placement = WeightPlacement::Device) override;
     void synchronize() override {}
     BackendStats stats() const override;
 
@@ -37,6 +37,12 @@ public:
     void attention(const Tensor& q, const KvLayer& cache, const AttentionParams& p, const Tensor& out) override;
     void moe_experts(const Tensor& x, const ExpertRouting& routing, const Weight& gate_up, const Weight& down,
                      const Tensor& out) override;
+    void moe_route(const Tensor& logits, int64_t k, const Weight& expert_scale, const Tensor& routing) override;
+    void moe_experts_routed(const Tensor& x, const Tensor& routing, const Weight& gate_up, const Weight& down,
+                            const Tensor& out) override;
+    int32_t sample_token(const Tensor& logits, const SamplingParams& p, const std::vector<int32_t>& recent,
+                         double uniform) override;
+    float log_softmax_at(const Tensor& logits, int32_t id) override;
 
     // ---- vision/audio tower ops (cpu_tower_ops.cpp; attention kernels in cpu_tower_attention.cpp) ----
     void clamp(const Tensor& x, float lo, float hi, const Tensor& out) override;

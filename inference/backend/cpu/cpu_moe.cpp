@@ -4,6 +4,7 @@
 #include <map>
 
 #include "backend/cpu/cpu_backend.h"
+#include "backend/moe_routing.h"
 #include "common/error.h"
 
 namespace gd::cpu {
@@ -41,6 +42,25 @@ void CpuBackend::moe_experts(const Tensor& x, const ExpertRouting& r, const Weig
             for (int64_t c = 0; c < out.cols; ++c) o[c] += w * ye[c];
         }
     }
+}
+
+void CpuBackend::moe_route(const Tensor& logits, int64_t k, const Weight& expert_scale, const Tensor& routing) {
+    const int64_t T = logits.rows, E = logits.cols;
+    if (routing.rows != T || routing.cols != 2 * k || static_cast<int64_t>(expert_scale.f32.size()) != E) {
+        throw Error("moe_route: shapes do not fit");
+    }
+    std::vector<float> lg(static_cast<size_t>(T * E)), out(static_cast<size_t>(T * 2 * k));
+    download(logits, lg.data());
+    route_experts(lg.data(), T, E, k, expert_scale.f32.data(), out.data());
+    upload(out.data(), routing);
+}
+
+void CpuBackend::moe_experts_routed(const Tensor& x, const Tensor& routing, const Weight& gate_up, const Weight& down,
+                                    const Tensor& out) {
+    if (routing.cols % 2 || routing.rows != x.rows) throw Error("moe_experts: routing shape does not fit");
+    std::vector<float> host(static_cast<size_t>(routing.elements()));
+    download(routing, host.data());
+    moe_experts(x, unpack_routing(host.data(), routing.rows, routing.cols / 2), gate_up, down, out);
 }
 
 }  // namespace gd::cpu
