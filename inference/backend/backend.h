@@ -97,6 +97,7 @@ struct BackendStats {
     uint64_t weight_bytes = 0;   // weights the backend holds (mapped or copied)
     uint64_t buffer_bytes = 0;   // activations and caches currently allocated
     uint64_t peak_buffer_bytes = 0;
+    uint64_t steps_replayed = 0;  // decode steps run as a replayed recording (CUDA graphs)
 };
 
 class Backend {
@@ -158,6 +159,18 @@ public:
                                  double uniform) = 0;
     // log softmax(logits)[id] of one row (NaN when any logit is not finite).
     virtual float log_softmax_at(const Tensor& logits, int32_t id) = 0;
+
+    // ---- decode steps as recorded work (CUDA graphs) ----
+    // Runs `step`, which issues the ops of one decode step, and returns what it returns. A GPU backend
+    // may record the ops the first times a `key` (the KV cache, which fixes the step's shapes) is
+    // seen and afterwards replay the recording at each new `position`: `step` still runs on the host
+    // every time (its checks, its token ids and host rows), but queues nothing. Tensors allocated in a
+    // step are valid until the next step with the same key. The CPU runs `step` as it is.
+    virtual Tensor run_decode_step(const void* key, int64_t position, const std::function<Tensor()>& step) {
+        (void)key;
+        (void)position;
+        return step();
+    }
 
     // ---- vision/audio tower ops ----
     // The encoders see a whole image (or audio clip) at once: no cache, no causality, positions given

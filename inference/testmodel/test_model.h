@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "format/dtype.h"
+#include "format/storage_type.h"
 #include "model/model_config.h"
 #include "model/variants.h"
 
@@ -35,9 +36,6 @@ struct TestModelResult {
 
 TestModelResult write_test_model(const TestModelOptions& o);
 
-// The type a GGUF tensor of `shape` gets when `wanted` is asked for: 1-D tensors and the tables
-// llama.cpp keeps in f32 stay f32; rows that are not whole blocks fall back like llama.cpp does
-// (q4_k -> q5_0, q5_k -> q5_1, q6_k -> q8_0, iq4_xs -> iq4_nl, q2_k/q3_k -> q4_0, then f16).
-DType gguf_storage_type(const std::string& internal_name, const std::vector<uint64_t>& shape, DType wanted);
+// gguf_storage_type (format/storage_type.h) decides the type of each tensor.
 
 }  // namespace gd

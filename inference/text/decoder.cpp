@@ -45,9 +45,15 @@ void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<Sof
 
 Tensor TextDecoder::forward_to_logits(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans,
                                       KvCache& cache, const TensorObserver& observe, const std::atomic<bool>* cancel) {
-    Tensor last;
-    run(ids, spans, cache, true, false, [&](int64_t, const Tensor& logits) { last = logits; }, observe, cancel);
-    return last;
+    auto step = [&] {
+        Tensor last;
+        run(ids, spans, cache, true, false, [&](int64_t, const Tensor& logits) { last = logits; }, observe, cancel);
+        return last;
+    };
+    // One generated token: the same ops every step, which a GPU backend records once and replays
+    // (CUDA graphs). Keyed by the cache, whose tensors the recording refers to.
+    if (ids.size() == 1 && spans.empty() && !observe) return backend_.run_decode_step(&cache, cache.length(), step);
+    return step();
 }
 
 void TextDecoder::run(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,

@@ -47,6 +47,7 @@ struct AttnArgs {
     int64_t capacity = 0;
     int64_t window = 0;
     int64_t first_position = 0;
+    const int64_t* pos_offset = nullptr;  // when set, added to first_position (replayed CUDA graphs)
     const int64_t* blocks = nullptr;  // n_blocks (first, end) pairs
     int n_blocks = 0;
     int ring = 0;
@@ -97,8 +98,9 @@ __device__ __forceinline__ float warp_sum(float x) {
 // kv_store: one block per (row, K or V); threads stride over the row.
 
 __global__ void kv_store_kernel(KvView c, const float* k, int64_t ldk, const float* v, int64_t ldv,
-                                int64_t first_position, int64_t width) {
+                                int64_t first_position, const int64_t* pos_offset, int64_t width) {
     const int64_t t = blockIdx.x;
+    if (pos_offset) first_position += *pos_offset;
     const int64_t pos = first_position + t;
     const int64_t slot = c.ring ? static_cast<int64_t>(static_cast<uint32_t>(pos) % static_cast<uint32_t>(c.capacity)) : pos;
     const bool is_k = blockIdx.y == 0;
@@ -124,6 +126,7 @@ template <int DMAX, int GB>
 __global__ void __launch_bounds__(kDecodeThreads, 1)
     decode_partial_kernel(AttnArgs a, int sub_groups, int64_t chunk_len, int n_chunks, float2* part_ml,
                           float* part_acc) {
+    if (a.pos_offset) a.first_position += *a.pos_offset;  // a replayed CUDA graph's step
     constexpr int NPL = DMAX / 32;                                      // elements per lane (scores)
     constexpr int NPT = (DMAX + kDecodeThreads - 1) / kDecodeThreads;  // elements per thread (V)
     __shared__ float sQ[GB][DMAX];
@@ -200,6 +203,9 @@ __global__ void __launch_bounds__(kDecodeThreads, 1)
             sS[g][lane] = p0;
             sS[g][lane + 32] = p1;
             const float sum = warp_sum(p0 + p1);
+            // Every lane has read sM[g] above; make that ordering explicit before lane 0 rewrites it
+            // (shuffles synchronise the lanes but are not memory fences; racecheck flags it).
+            __syncwarp();
             if (lane == 0) {
                 const float alpha = expf(m_old - m_use);
                 sAlpha[g] = alpha;
@@ -257,6 +263,7 @@ template <int NPT>
 __global__ void __launch_bounds__(kCombineThreads, 1)
     decode_combine_kernel(AttnArgs a, int64_t chunk_len, int n_chunks, const float2* part_ml,
                           const float* part_acc) {
+    if (a.pos_offset) a.first_position += *a.pos_offset;
     __shared__ float sW[kCombineThreads], sLW[kCombineThreads];
     __shared__ float sRed[kCombineThreads / 32];
     const int h = blockIdx.x, t = blockIdx.y;
@@ -336,6 +343,7 @@ inline size_t prefill_smem_bytes(int64_t dp, bool split, int warps) {
 template <int DMAX, bool SPLIT, int WARPS>
 __global__ void __launch_bounds__(WARPS * 32, 1)
     prefill_kernel(AttnArgs a, int dp) {
+    if (a.pos_offset) a.first_position += *a.pos_offset;
     constexpr int R = kRowsPerWarp;
     constexpr int kPrefillWarps = WARPS;
     constexpr int kPrefillRows = WARPS * R;
@@ -651,7 +659,8 @@ void attention_prefill(const AttnArgs& a, int dmax, cudaStream_t s) {
 
 }  // namespace
 
-void kv_store(const KvView& cache, const Mat& k, const Mat& v, int64_t first_position, cudaStream_t s) {
+void kv_store(const KvView& cache, const Mat& k, const Mat& v, int64_t first_position, cudaStream_t s,
+              const int64_t* pos_offset) {
     const int64_t width = cache.kv_heads * cache.head_dim;
     if (k.cols != width || v.cols != width || k.rows != v.rows || cache.ld < width) {
         throw Error("kv_store: K/V rows do not fit the cache");
@@ -664,7 +673,7 @@ void kv_store(const KvView& cache, const Mat& k, const Mat& v, int64_t first_pos
         throw Error("kv_store: positions beyond 2^31 are not supported");
     }
     const dim3 grid(static_cast<unsigned>(k.rows), 2);
-    kv_store_kernel<<<grid, 256, 0, s>>>(cache, k.data, k.ld, v.data, v.ld, first_position, width);
+    kv_store_kernel<<<grid, 256, 0, s>>>(cache, k.data, k.ld, v.data, v.ld, first_position, pos_offset, width);
     GD_CUDA_LAUNCHED("kv_store");
 }
 
@@ -706,6 +715,7 @@ void attention(const Mat& q, const KvView& cache, const AttentionShape& p, const
     a.capacity = cache.capacity;
     a.window = p.window;
     a.first_position = p.first_position;
+    a.pos_offset = p.pos_offset;
     a.blocks = blocks;
     a.n_blocks = static_cast<int>(n_blocks);
     a.ring = cache.ring ? 1 : 0;

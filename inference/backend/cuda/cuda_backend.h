@@ -9,12 +9,15 @@
 // cache and decoder attention), cuda_moe.cu (router and experts), cuda_tower_ops.cu and
 // cuda_tower_attention.cu (vision/audio towers), cuda_sampling.cu, cuda_gather.cu (row moves).
 #include <atomic>
+#include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "backend/backend.h"
 #include "backend/cuda/cuda_context.h"
+#include "backend/cuda/cuda_graph_step.h"
 
 namespace gd::cuda {
 
@@ -77,6 +80,10 @@ public:
     void attention_local(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& rel, int64_t heads,
                          int64_t head_dim, int64_t window, float cap, const Tensor& out) override;
 
+    Tensor run_decode_step(const void* key, int64_t position, const std::function<Tensor()>& step) override;
+    // Decode steps as CUDA graphs (on by default; GD_CUDA_GRAPHS=0 turns them off).
+    void set_graphs_enabled(bool on) { graphs_enabled_ = on; }
+
     const CudaContext& context() const { return state_->ctx; }
 
 private:
@@ -86,6 +93,26 @@ private:
     const float* constant(const std::vector<float>& v);
     // A norm's weight in device memory (the weight's own device copy, or a kept upload of its f32).
     const float* vector_on_device(const Weight& w);
+
+    // ---- recorded decode steps (cuda_graph_step.h) ----
+    // True when the op must not queue work (a replay); records or checks the op's signature.
+    bool replaying(const char* op, std::initializer_list<const void*> ptrs, std::initializer_list<int64_t> dims = {});
+    // Where a step's host input goes: the device address the kernels read it from (eager: uploaded to
+    // `scratch`; recording/replaying: staged in the pinned buffer, copied before the launch).
+    const void* step_input(const void* host, size_t bytes, DeviceBuffer& scratch);
+    const int64_t* position_offset() const;  // null when eager
+    Tensor record_step(StepGraph& g, int64_t position, const std::function<Tensor()>& step);
+    Tensor replay_step(StepGraph& g, int64_t position, const std::function<Tensor()>& step);
+    void launch_step(const StepGraph& g);
+
+    StepMode mode_ = StepMode::Eager;
+    bool graphs_enabled_ = true;
+    std::map<const void*, std::unique_ptr<StepGraph>> graphs_;
+    StepGraph* current_ = nullptr;
+    uint64_t measured_bytes_ = 0;
+    size_t arena_cursor_ = 0, input_cursor_ = 0, op_cursor_ = 0;
+    uint64_t steps_replayed_ = 0;
+    std::shared_ptr<void> inputs_host_, inputs_device_;  // pinned staging buffer and its device mirror
 
     std::shared_ptr<DeviceState> state_;
     uint64_t weight_bytes_ = 0;

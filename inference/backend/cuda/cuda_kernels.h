@@ -31,7 +31,10 @@ void layer_norm(const Mat& x, const float* weight, int64_t group, float eps, con
 
 // ---- cuda_rope.cu ----
 // inv_freq: head_dim/2 entries (rope) or head_dim/4 (rope_2d); pos_x/pos_y: one entry per row.
-void rope(const Mat& x, int64_t head_dim, const float* inv_freq, int64_t first_position, cudaStream_t s);
+// pos_offset (device memory), when given, is added to first_position by the kernel: a decode step
+// recorded once as a CUDA graph is replayed at later positions (cuda_graph_step.h).
+void rope(const Mat& x, int64_t head_dim, const float* inv_freq, int64_t first_position, cudaStream_t s,
+          const int64_t* pos_offset = nullptr);
 void rope_2d(const Mat& x, int64_t head_dim, const float* inv_freq, const int32_t* pos_x, const int32_t* pos_y,
              cudaStream_t s);
 
@@ -52,9 +55,11 @@ struct AttentionShape {
     int64_t window = 0;          // 0 = full causal
     int64_t first_position = 0;  // position of q row 0
     float scale = 1.0f;
+    const int64_t* pos_offset = nullptr;  // device memory; added to first_position (as for rope)
 };
 // Writes rows of k and v (positions first_position ..) into their slots.
-void kv_store(const KvView& cache, const Mat& k, const Mat& v, int64_t first_position, cudaStream_t s);
+void kv_store(const KvView& cache, const Mat& k, const Mat& v, int64_t first_position, cudaStream_t s,
+              const int64_t* pos_offset = nullptr);
 // q [T, q_heads*head_dim] over the cache; out likewise. blocks: n_blocks (first, end) pairs of
 // absolute positions (bidirectional image spans, AttentionParams::blocks), in device memory.
 // Picks the decode kernel (few query rows, split over the KV length) or the prefill kernel (tiled,

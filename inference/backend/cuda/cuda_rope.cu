@@ -33,8 +33,9 @@ __device__ __forceinline__ void cos_sin(float angle, float& c, float& s) {
 }
 
 __global__ void rope_kernel(float* x, int64_t rows, int64_t ld, int64_t heads, int64_t head_dim,
-                            const float* inv_freq, int64_t first_position) {
+                            const float* inv_freq, int64_t first_position, const int64_t* pos_offset) {
     const int64_t half = head_dim / 2;
+    if (pos_offset) first_position += *pos_offset;  // a replayed CUDA graph's step (cuda_graph_step.h)
     for (int64_t t = blockIdx.x; t < rows; t += gridDim.x) {
         // int64 -> f32 rounds to nearest, as the CPU's static_cast<float> does (exact below 2^24).
         const float pos = static_cast<float>(first_position + t);
@@ -69,14 +70,15 @@ unsigned row_blocks(int64_t rows) { return static_cast<unsigned>(std::min<int64_
 
 }  // namespace
 
-void rope(const Mat& x, int64_t head_dim, const float* inv_freq, int64_t first_position, cudaStream_t s) {
+void rope(const Mat& x, int64_t head_dim, const float* inv_freq, int64_t first_position, cudaStream_t s,
+          const int64_t* pos_offset) {
     if (head_dim <= 0 || head_dim % 2 != 0 || x.cols % head_dim != 0)
         throw Error("cuda rope: the head size does not fit the row");
     if (x.rows == 0 || x.cols == 0) return;
     const int64_t half = head_dim / 2;
     const int threads = static_cast<int>(std::min<int64_t>(kMaxThreads, (half + 31) / 32 * 32));
     rope_kernel<<<row_blocks(x.rows), threads, 0, s>>>(x.data, x.rows, x.ld, x.cols / head_dim, head_dim, inv_freq,
-                                                        first_position);
+                                                        first_position, pos_offset);
     GD_CUDA_LAUNCHED("rope");
 }
 
