@@ -19,5 +19,7 @@ int cmd_transcribe(const Args& args);
 int cmd_chat(const Args& args);
 int cmd_score(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_plan(const Args& args);
+int cmd_quantize(const Args& args);
 
 }  // namespace gd::cli

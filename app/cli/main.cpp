@@ -20,6 +20,8 @@ const Command kCommands[] = {
     {"make-test-model", gd::cli::cmd_make_test_model, "write a random model with the exact Gemma 4 structure"},
     {"devices", gd::cli::cmd_devices, "list the compute devices this machine has"},
     {"models", gd::cli::cmd_models, "the Gemma 4 models already on this machine and whether they fit"},
+    {"plan", gd::cli::cmd_plan, "the variant, weight type, context and GPU/CPU split that fit this machine"},
+    {"quantize", gd::cli::cmd_quantize, "re-encode a GGUF model's matrices as q8_0, q4_k, ..."},
     {"tokenize", gd::cli::cmd_tokenize, "the token ids of a text under a model's tokenizer"},
     {"generate", gd::cli::cmd_generate, "generate text from a prompt, a chat turn (with images and audio) or token ids"},
     {"encode", gd::cli::cmd_encode, "an image or audio clip through its tower: the soft tokens the text model receives"},
