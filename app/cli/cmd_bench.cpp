@@ -95,7 +95,7 @@ int cmd_bench(const Args& args) {
     ttft /= reps;
     const uint64_t bpt = bytes_per_generated_token(*model);
     const double gbps = tg * static_cast<double>(bpt) / 1e9;
-    const std::string backend = model->backend().name();
+    const std::string backend = model->placement();
     if (a.flag("json")) {
         nlohmann::json j = {{"model", *a.value("model")}, {"variant", describe(model->config())}, {"backend", backend},
                             {"prompt_tokens", p}, {"gen_tokens", n}, {"repetitions", reps},

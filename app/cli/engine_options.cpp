@@ -10,7 +10,7 @@
 
 namespace gd::cli {
 
-const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch", "device"};
+const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch", "device", "gpu-layers"};
 const std::set<std::string> kSamplingOptions = {"temperature", "top-k", "top-p", "min-p", "seed",
                                                 "repetition-penalty", "presence-penalty", "max-tokens"};
 const char* kModelOptionsHelp =
@@ -19,7 +19,9 @@ const char* kModelOptionsHelp =
     "  --threads N        CPU threads (default: one per core)\n"
     "  --context N        context length in tokens (default 8192, at most the model's maximum)\n"
     "  --batch N          most tokens per prefill chunk (default 512)\n"
-    "  --device D         auto (default: the GPU when the model fits it), cpu, cuda or cuda:N\n";
+    "  --device D         auto (default: the GPU, with as many layers as fit it), cpu, cuda or cuda:N\n"
+    "  --gpu-layers N     decoder layers on the GPU, from the first; the rest run on the CPU (default: all\n"
+    "                     for cuda, as many as fit for auto; see gemmadesk-cli plan)\n";
 const char* kSamplingOptionsHelp =
     "  --max-tokens N     most tokens to generate (default 512)\n"
     "  --temperature T    0 = greedy (default 1.0)\n"
@@ -123,6 +125,7 @@ std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet, int64_t conte
             throw UsageError("--device: '" + *d + "' is not one of auto, cpu, cuda, cuda:N");
         }
     }
+    if (auto g = a.value("gpu-layers")) o.gpu_layers = static_cast<int64_t>(parse_uint(*g, "--gpu-layers"));
     const bool show = !quiet && isatty(STDERR_FILENO);
     auto m = Model::load(o, [&](double f, const std::string& stage) {
         if (show) std::fprintf(stderr, "\rloading: %3.0f%% %-20s", f * 100, stage.c_str());

@@ -148,13 +148,12 @@ std::optional<FitPlan> try_mode(const Option& o, const PlanRequest& r, const Mac
             p.gpu_layers = L;
             p.memory = estimate(o, r, context, L);
         } else {
-            // The most leading layers the GPU holds (its share only grows with more layers).
-            int64_t lo = 0, hi = L - 1;
-            while (lo < hi) {
-                const int64_t mid = (lo + hi + 1) / 2;
-                if (estimate(o, r, context, mid).gpu_total() <= m.gpu_budget) lo = mid;
-                else hi = mid - 1;
-            }
+            // The most leading layers the GPU holds, at a split the engine can run (KV-sharing layers
+            // with their donors: TextConfig::valid_split).
+            const TextConfig& tc = o.c->config.text;
+            int64_t lo = 0;
+            for (int64_t n = L - 1; n > 0 && lo == 0; --n)
+                if (tc.valid_split(n) && estimate(o, r, context, n).gpu_total() <= m.gpu_budget) lo = n;
             if (lo == 0) return std::nullopt;
             p.gpu_layers = lo;
             p.memory = estimate(o, r, context, lo);
@@ -215,8 +214,27 @@ FitPlan plan_option(const Option& o, const PlanRequest& r, const MachineInfo& mi
     return p;
 }
 
+// A chat needs room: a plan under 8K tokens of context ranks after every plan with 8K or more (it is
+// still offered when nothing else fits).
+constexpr int64_t kUsableContext = 8192;
+
+// Decoder weights a token reads from host memory: the CPU's share of the layers, of which the
+// 26B-A4B MoE touches only the active experts (spec §7.1: ≈3.8 B of 25.2 B parameters per token).
+double host_bytes_per_token(const FitPlan& p) {
+    const double host = p.memory.parts.empty() ? 0.0 : static_cast<double>(p.memory.parts[0].host);
+    return p.variant == "26b-a4b" ? host * 3.8 / 25.2 : host;
+}
+// Quality first, but not at any speed: with more than this read from RAM per token (about 2 tokens/s
+// at a desktop's ~25 GB/s) a plan ranks after every faster one (a 31B bf16 with 2 of 60 layers on a
+// 4 GiB GPU is not a chat). It is still offered when nothing faster fits.
+constexpr double kSlowHostBytesPerToken = 12.0 * (1ull << 30);
+
 bool better(const FitPlan& a, const FitPlan& b) {
     if (a.fits != b.fits) return a.fits;
+    const bool ua = a.context >= kUsableContext, ub = b.context >= kUsableContext;
+    if (ua != ub) return ua;
+    const bool fa = host_bytes_per_token(a) <= kSlowHostBytesPerToken, fb = host_bytes_per_token(b) <= kSlowHostBytesPerToken;
+    if (fa != fb) return fa;
     const int va = variant_quality(a.variant), vb = variant_quality(b.variant);
     if (va != vb) return va > vb;
     const int pa = precision_quality(a.weight_type), pb = precision_quality(b.weight_type);

@@ -159,6 +159,9 @@ MemoryEstimate estimate_memory_parts(const ModelConfig& c, const WeightLayout& w
     const int64_t L = t.num_layers;
     const int64_t g = r.gpu ? std::clamp<int64_t>(r.gpu_layers, 0, L) : 0;
     const bool full = r.gpu && g == L;
+    // As the engine places a split (engine.cpp): the embedding and head, the towers and the logits stay
+    // with the first layers on the GPU; only the later decoder layers and their caches go to the CPU.
+    const bool gpu_main = r.gpu && g > 0;
     const int64_t context = std::min(r.context, t.max_position_embeddings);
     MemoryEstimate e;
     auto part = [&](std::string name, uint64_t gpu, uint64_t host, std::string note) {
@@ -166,12 +169,12 @@ MemoryEstimate estimate_memory_parts(const ModelConfig& c, const WeightLayout& w
     };
 
     const uint64_t layers_gpu = w.layers_bytes(0, g), layers_host = w.layers_bytes(g, L);
-    part("text weights", layers_gpu + (full ? w.text_global : 0), layers_host + (full ? 0 : w.text_global),
+    part("text weights", layers_gpu + (gpu_main ? w.text_global : 0), layers_host + (gpu_main ? 0 : w.text_global),
          std::to_string(g) + " of " + std::to_string(L) + " decoder layers on the GPU" +
-             (full ? "; embedding and head too" : "; embedding and head in host memory"));
+             (gpu_main ? "; embedding and head too" : "; embedding and head in host memory"));
     if (w.ple_table) part("per-layer embedding table", 0, w.ple_table, "host memory on every device: one row per token");
-    if (c.vision && w.vision) part("vision tower", full ? w.vision : 0, full ? 0 : w.vision, "");
-    if (c.audio && w.audio) part("audio tower", full ? w.audio : 0, full ? 0 : w.audio, "");
+    if (c.vision && w.vision) part("vision tower", gpu_main ? w.vision : 0, gpu_main ? 0 : w.vision, "");
+    if (c.audio && w.audio) part("audio tower", gpu_main ? w.audio : 0, gpu_main ? 0 : w.audio, "");
 
     const uint64_t kv_gpu = kv_bytes(t, context, r.chunk, r.cache, 0, g);
     const uint64_t kv_host = kv_bytes(t, context, r.chunk, r.cache, g, L);
@@ -191,11 +194,11 @@ MemoryEstimate estimate_memory_parts(const ModelConfig& c, const WeightLayout& w
                            std::to_string(text_act >> 20) + " MiB";
     if (vision_act) act_note += ", image of " + std::to_string(r.image_tokens) + " tokens " + std::to_string(vision_act >> 20) + " MiB";
     if (audio_act) act_note += ", 30 s audio piece " + std::to_string(audio_act >> 20) + " MiB";
-    // A split runs layers on both sides: each holds the chunk's buffers; the towers run on the host.
+    // A split runs layers on both sides: each holds the chunk's buffers; the towers run on the GPU.
     if (full) part("activations", act, 0, act_note);
-    else if (g > 0) part("activations", text_act, act, act_note);
+    else if (gpu_main) part("activations", act, text_act, act_note);
     else part("activations", 0, act, act_note);
-    part("logits", full ? logits_bytes(t, r.logit_rows) : 0, full ? 0 : logits_bytes(t, r.logit_rows),
+    part("logits", gpu_main ? logits_bytes(t, r.logit_rows) : 0, gpu_main ? 0 : logits_bytes(t, r.logit_rows),
          std::to_string(r.logit_rows) + " row(s) of " + std::to_string(t.vocab_size) + " f32");
     if (r.gpu && g > 0) part("CUDA context", kCudaContextBytes, 0, "context, cuBLAS handle and workspace (a fixed figure)");
     part("runtime", 0, kRuntimeHostBytes, "program, tokenizer, allocator slack (a fixed figure)");

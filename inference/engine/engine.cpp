@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "backend/device_query.h"
+#include "catalog/memory_model.h"
 #include "common/error.h"
 #include "audio/encoder/audio_encoder.h"
 #include "audio/features/audio_pieces.h"
@@ -42,41 +43,68 @@ void prefetch_weights(const ModelFiles& files, const ProgressCallback& progress)
         done += t.view.nbytes;
     }
 }
-// Bytes the GPU would hold: every weight but the per-layer-embedding table, and an f32 KV cache of
-// `context` positions (full layers) or the sliding window plus a chunk (ring layers).
-uint64_t gpu_bytes_needed(const ModelFiles& files, int64_t context, int64_t batch) {
-    uint64_t bytes = 0;
-    for (const ModelTensor& t : files.tensors())
-        if (t.spec.name != "per_layer_token_embd.weight") bytes += t.view.nbytes;
+// Decoder layers (from the first) whose weights and KV cache fit in 90% of the GPU's free memory
+// beside everything outside the layers (embedding and head, towers), the activations, cuBLAS and the
+// CUDA context; a split only where no layer would read a KV cache on the other side.
+int64_t layers_that_fit(const ModelFiles& files, const GpuInfo& g, int64_t context, int64_t batch) {
     const TextConfig& c = files.config().text;
-    for (int64_t i = 0; i < c.num_layers; ++i) {
-        if (c.is_kv_shared(i)) continue;
-        int64_t slots = context;
-        if (!c.is_full(i)) slots = std::min<int64_t>(context, c.sliding_window + batch - 1);
-        bytes += 2ull * static_cast<uint64_t>(slots) * static_cast<uint64_t>(c.layer_kv_heads(i) * c.layer_head_dim(i)) *
-                 sizeof(float);
+    const WeightLayout w = weight_layout(files);
+    const int64_t chunk = prefill_chunk(files.config(), batch);
+    const double budget = 0.9 * static_cast<double>(g.free_bytes);
+    const double fixed = static_cast<double>(w.text_global + w.vision + w.audio + kCudaContextBytes +
+                                             text_activation_bytes(c, chunk) + logits_bytes(c, chunk));
+    int64_t best = 0;
+    for (int64_t n = 1; n <= c.num_layers; ++n) {
+        const double need = fixed + static_cast<double>(w.layers_bytes(0, n) + kv_bytes(c, context, chunk, KvCacheType::F32, 0, n));
+        if (need > budget) break;
+        if (TextDecoder::valid_split(c, n)) best = n;
     }
-    return bytes;
+    return best;
 }
 
-std::unique_ptr<Backend> choose_backend(const LoadOptions& o, const ModelFiles& files, int64_t context) {
+struct Placement {
+    std::unique_ptr<Backend> main, rest;
+    int64_t gpu_layers = 0;
+};
+
+Placement choose_placement(const LoadOptions& o, const ModelFiles& files, int64_t context) {
     using Device = LoadOptions::Device;
-    if (o.device == Device::Cpu) return make_cpu_backend(o.threads);
-    if (o.device == Device::Cuda) return make_cuda_backend(o.gpu);
-    if (!cuda_backend_built()) return make_cpu_backend(o.threads);
-    const DeviceReport r = query_cuda_devices();
-    for (const GpuInfo& g : r.gpus) {
-        if (g.index != o.gpu) continue;
-        // Activations, cuBLAS workspace and the CUDA context need room beside weights and cache.
-        const uint64_t need = gpu_bytes_needed(files, context, o.batch) + (768ull << 20);
-        if (static_cast<double>(need) > 0.9 * static_cast<double>(g.free_bytes)) break;
-        try {
-            return make_cuda_backend(o.gpu);
-        } catch (const Error&) {
-            break;  // a GPU that cannot be used (old, busy): the CPU still can
-        }
+    const int64_t L = files.config().text.num_layers;
+    Placement p;
+    if (o.device == Device::Cpu) {
+        p.main = make_cpu_backend(o.threads);
+        return p;
     }
-    return make_cpu_backend(o.threads);
+    int64_t n = o.gpu_layers < 0 ? L : std::min(o.gpu_layers, L);
+    if (o.device == Device::Auto) {
+        if (!cuda_backend_built()) {
+            p.main = make_cpu_backend(o.threads);
+            return p;
+        }
+        n = 0;
+        for (const GpuInfo& g : query_cuda_devices().gpus)
+            if (g.index == o.gpu) n = std::min(o.gpu_layers < 0 ? L : o.gpu_layers, layers_that_fit(files, g, context, o.batch));
+        if (n <= 0) {
+            p.main = make_cpu_backend(o.threads);
+            return p;
+        }
+        try {
+            p.main = make_cuda_backend(o.gpu);
+        } catch (const Error&) {  // a GPU that cannot be used (old, busy): the CPU still can
+            p.main = make_cpu_backend(o.threads);
+            return p;
+        }
+    } else {
+        if (!TextDecoder::valid_split(files.config().text, n)) {
+            throw Error("cannot put " + std::to_string(n) + " of " + std::to_string(L) +
+                        " layers on the GPU: a layer there would read the KV cache of a layer on the CPU (or the "
+                        "other way round); choose a split before the first KV-sharing layer's donor");
+        }
+        p.main = make_cuda_backend(o.gpu);
+    }
+    p.gpu_layers = n;
+    if (n < L) p.rest = make_cpu_backend(o.threads);
+    return p;
 }
 
 }  // namespace
@@ -99,12 +127,20 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
     m->options_.context = std::min(options.context, m->config().text.max_position_embeddings);
     if (m->options_.context <= 0 || m->options_.batch <= 0) throw Error("the context and batch sizes must be positive");
     if (options.prefetch) prefetch_weights(m->files_, progress);
-    m->backend_ = choose_backend(options, m->files_, m->options_.context);
-    TextWeights w = load_text_weights(m->files_, *m->backend_, [&](size_t done, size_t total) {
+    Placement placed = choose_placement(options, m->files_, m->options_.context);
+    m->backend_ = std::move(placed.main);
+    m->cpu_rest_ = std::move(placed.rest);
+    const LoadProgress on_weight = [&](size_t done, size_t total) {
         return !progress || progress(0.95 + 0.04 * static_cast<double>(done) / static_cast<double>(std::max<size_t>(1, total)),
                                      "placing weights");
-    });
-    m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
+    };
+    if (m->cpu_rest_) {
+        TextWeights w = load_text_weights(m->files_, *m->backend_, *m->cpu_rest_, placed.gpu_layers, on_weight);
+        m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_, *m->cpu_rest_, placed.gpu_layers);
+    } else {
+        TextWeights w = load_text_weights(m->files_, *m->backend_, on_weight);
+        m->decoder_ = std::make_unique<TextDecoder>(m->config(), std::move(w), *m->backend_);
+    }
     if (m->config().vision) {
         if (progress && !progress(0.99, "placing the vision tower")) throw Cancelled("loading cancelled");
         // A tower that cannot be placed costs image input, not the text model.
@@ -128,6 +164,14 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
 }
 
 Model::Model(ModelFiles files, Tokenizer tok) : files_(std::move(files)), tokenizer_(std::move(tok)) {}
+
+std::string Model::placement() const {
+    const int64_t L = config().text.num_layers;
+    if (backend_->kind() == DeviceKind::Cpu) return backend_->name();
+    if (!cpu_rest_) return backend_->name() + ": all " + std::to_string(L) + " layers";
+    return backend_->name() + ": " + std::to_string(decoder_->gpu_layers()) + " of " + std::to_string(L) +
+           " layers, the rest on the " + cpu_rest_->name();
+}
 Model::~Model() = default;
 
 std::shared_ptr<const MediaEmbedding> Model::encode_image(const RgbImage& image, int64_t budget,

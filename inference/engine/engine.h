@@ -31,9 +31,13 @@ struct LoadOptions {
     // Where the model runs. Auto: the first CUDA GPU when this build has CUDA and the weights (less
     // the per-layer-embedding table, which stays in RAM) and the KV cache fit in 90% of its free
     // memory; else the CPU. Cuda: the GPU or an error saying why not.
+    // When the whole model does not fit, Auto puts as many decoder layers as fit on the GPU (from the
+    // first) and the rest on the CPU (catalog/memory_model.h), or all on the CPU when none fit.
     enum class Device { Auto, Cpu, Cuda };
     Device device = Device::Auto;
     int gpu = 0;                      // which CUDA device (Device::Cuda / Auto)
+    int64_t gpu_layers = -1;          // Cuda/Auto: decoder layers on the GPU, from the first (-1: all for
+                                      // Cuda, as many as fit for Auto); the others run on the CPU
 };
 
 // fraction in [0, 1] and a short stage name; return false to cancel (load throws gd::Cancelled).
@@ -50,7 +54,9 @@ public:
     const ModelFiles& files() const { return files_; }
     const Tokenizer& tokenizer() const { return tokenizer_; }
     TextDecoder& decoder() { return *decoder_; }
-    Backend& backend() { return *backend_; }
+    Backend& backend() { return *backend_; }       // where the logits are (the GPU when one is used)
+    // "GPU (…): all 35 layers", "GPU (…): 20 of 35 layers, the rest on the CPU (…)", or the CPU's name.
+    std::string placement() const;
     const LoadOptions& options() const { return options_; }
     double load_seconds() const { return load_seconds_; }
 
@@ -80,6 +86,7 @@ private:
     ModelFiles files_;
     Tokenizer tokenizer_;
     std::unique_ptr<Backend> backend_;
+    std::unique_ptr<Backend> cpu_rest_;  // the CPU backend of the layers past the GPU's share, if split
     std::unique_ptr<TextDecoder> decoder_;
     std::unique_ptr<VisionEncoder> vision_;
     std::string vision_error_;  // why a tower the config names could not be placed

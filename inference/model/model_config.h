@@ -56,6 +56,13 @@ struct TextConfig {
     }
     int64_t first_kv_shared_layer() const { return num_layers - num_kv_shared_layers; }
     bool is_kv_shared(int64_t layer) const { return layer >= first_kv_shared_layer(); }
+    // Whether layers [0, n) can run on one device and the rest on another: no layer may read the KV
+    // cache of a layer on the other side (KV-shared layers and their donors stay together).
+    bool valid_split(int64_t n) const {
+        for (int64_t i = 0; i < num_layers; ++i)
+            if ((i < n) != (kv_source_layer(i) < n)) return false;
+        return true;
+    }
     bool layer_has_v_proj(int64_t layer) const { return !is_kv_shared(layer) && !(is_full(layer) && attention_k_eq_v); }
     // The layer whose K/V a shared layer reads: the last non-shared layer of the same kind; the layer
     // itself when it is not shared; -1 when there is none (validate() rejects that).

@@ -14,30 +14,31 @@ void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache
     const bool full = text_.is_full(layer);
     const int64_t d = text_.layer_head_dim(layer), nq = text_.num_heads, nkv = text_.layer_kv_heads(layer);
     const std::vector<float>& inv_freq = full ? inv_freq_full_ : inv_freq_sliding_;
+    Backend& b = layer_backend(layer);
 
-    Tensor h = backend_.alloc(T, H);
-    backend_.rms_norm(x, &l.attn_norm, H, eps_, h);
+    Tensor h = b.alloc(T, H);
+    b.rms_norm(x, &l.attn_norm, H, eps_, h);
 
-    Tensor q = backend_.alloc(T, nq * d);
-    backend_.matmul(l.q, h, q);
-    backend_.rms_norm(q, &l.q_norm, d, eps_, q);
-    backend_.rope(q, d, inv_freq, pos0);
+    Tensor q = b.alloc(T, nq * d);
+    b.matmul(l.q, h, q);
+    b.rms_norm(q, &l.q_norm, d, eps_, q);
+    b.rope(q, d, inv_freq, pos0);
 
     if (!text_.is_kv_shared(layer)) {
-        Tensor k_raw = backend_.alloc(T, nkv * d);
-        backend_.matmul(l.k, h, k_raw);
+        Tensor k_raw = b.alloc(T, nkv * d);
+        b.matmul(l.k, h, k_raw);
         // K=V full layers: V is the raw K projection itself, normalised without weight below.
         Tensor v = k_raw;
         if (l.v.present()) {
-            v = backend_.alloc(T, nkv * d);
-            backend_.matmul(l.v, h, v);
+            v = b.alloc(T, nkv * d);
+            b.matmul(l.v, h, v);
         }
         // K is normalised out of place when V shares its input, so V still sees the raw projection.
-        Tensor k = v.data == k_raw.data ? backend_.alloc(T, nkv * d) : k_raw;
-        backend_.rms_norm(k_raw, &l.k_norm, d, eps_, k);
-        backend_.rope(k, d, inv_freq, pos0);
-        backend_.rms_norm(v, nullptr, d, eps_, v);
-        backend_.kv_store(cache.layer(layer), k, v, pos0);
+        Tensor k = v.data == k_raw.data ? b.alloc(T, nkv * d) : k_raw;
+        b.rms_norm(k_raw, &l.k_norm, d, eps_, k);
+        b.rope(k, d, inv_freq, pos0);
+        b.rms_norm(v, nullptr, d, eps_, v);
+        b.kv_store(cache.layer(layer), k, v, pos0);
     }
 
     AttentionParams p;
@@ -49,13 +50,13 @@ void TextDecoder::attention_block(int64_t layer, const Tensor& x, KvCache& cache
     p.scale = 1.0f;
     // Image blocks are bidirectional on sliding layers only; global layers stay causal (spec §2.6.4).
     if (!full) p.blocks = blocks;
-    Tensor attn = backend_.alloc(T, nq * d);
-    backend_.attention(q, cache.source(layer), p, attn);
+    Tensor attn = b.alloc(T, nq * d);
+    b.attention(q, cache.source(layer), p, attn);
 
-    Tensor o = backend_.alloc(T, H);
-    backend_.matmul(l.o, attn, o);
-    backend_.rms_norm(o, &l.post_attn_norm, H, eps_, o);
-    backend_.add(x, o, x);
+    Tensor o = b.alloc(T, H);
+    b.matmul(l.o, attn, o);
+    b.rms_norm(o, &l.post_attn_norm, H, eps_, o);
+    b.add(x, o, x);
 }
 
 }  // namespace gd

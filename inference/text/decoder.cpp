@@ -9,17 +9,38 @@
 namespace gd {
 
 TextDecoder::TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend)
-    : model_(config), text_(config.text), w_(std::move(weights)), backend_(backend),
+    : model_(config), text_(config.text), w_(std::move(weights)), backend_(backend), split_(config.text.num_layers),
       inv_freq_sliding_(rope_inv_freq(model_.text, LayerKind::Sliding)),
       inv_freq_full_(rope_inv_freq(model_.text, LayerKind::Full)),
       eps_(static_cast<float>(model_.text.rms_norm_eps)) {}
+
+TextDecoder::TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend, Backend& rest,
+                         int64_t gpu_layers)
+    : TextDecoder(config, std::move(weights), backend) {
+    if (gpu_layers < 0 || gpu_layers > text_.num_layers || !valid_split(text_, gpu_layers)) {
+        throw Error("cannot put " + std::to_string(gpu_layers) + " of " + std::to_string(text_.num_layers) +
+                    " layers on the GPU: a layer would read the KV cache of a layer on the other device");
+    }
+    rest_ = &rest;
+    split_ = gpu_layers;
+}
+
+bool TextDecoder::valid_split(const TextConfig& c, int64_t n) { return c.valid_split(n); }
+
+Tensor TextDecoder::move_to(Backend& from, Backend& to, const Tensor& t) {
+    std::vector<float> host(static_cast<size_t>(t.elements()));
+    from.download(t, host.data());
+    Tensor out = to.alloc(t.rows, t.cols);
+    to.upload(host.data(), out);
+    return out;
+}
 
 KvCache TextDecoder::make_cache(int64_t context, int64_t max_chunk) const {
     if (context > text_.max_position_embeddings) {
         throw Error("a context of " + std::to_string(context) + " tokens is more than this model supports (" +
                     std::to_string(text_.max_position_embeddings) + ")");
     }
-    return KvCache(backend_, text_, context, max_chunk);
+    return KvCache([this](int64_t layer) -> Backend& { return layer_backend(layer); }, text_, context, max_chunk);
 }
 
 void TextDecoder::forward(const std::vector<int32_t>& ids, const std::vector<SoftTokenSpan>& spans, KvCache& cache,
@@ -52,7 +73,7 @@ Tensor TextDecoder::forward_to_logits(const std::vector<int32_t>& ids, const std
     };
     // One generated token: the same ops every step, which a GPU backend records once and replays
     // (CUDA graphs). Keyed by the cache, whose tensors the recording refers to.
-    if (ids.size() == 1 && spans.empty() && !observe) return backend_.run_decode_step(&cache, cache.length(), step);
+    if (ids.size() == 1 && spans.empty() && !observe && !rest_) return backend_.run_decode_step(&cache, cache.length(), step);
     return step();
 }
 
@@ -143,15 +164,20 @@ Tensor TextDecoder::forward_chunk(const std::vector<int32_t>& ids, const std::ve
     const int64_t P = text_.hidden_size_per_layer_input;
     for (int64_t i = 0; i < text_.num_layers; ++i) {
         if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled("cancelled");
+        if (i == split_ && rest_) {  // the rest of the layers run on the other backend
+            x = move_to(backend_, *rest_, x);
+            if (text_.has_ple()) ple = move_to(backend_, *rest_, ple);
+        }
         attention_block(i, x, cache, pos0, blocks);
         if (observe) observe("attn_out-" + std::to_string(i), x);
         ffn_block(i, x);
         if (observe) observe("ffn_out-" + std::to_string(i), x);
         if (text_.has_ple()) ple_branch(i, x, ple.view_cols(i * P, P));
-        backend_.scale(x, w_.layers[static_cast<size_t>(i)].layer_scalar);
+        layer_backend(i).scale(x, w_.layers[static_cast<size_t>(i)].layer_scalar);
         if (observe) observe("l_out-" + std::to_string(i), x);
     }
     if (!want_logits) return {};
+    if (rest_ && split_ < text_.num_layers) x = move_to(*rest_, backend_, x);  // back for the head
 
     // Final norm, tied head, softcap: for every row, or only the last one (spec §2.12).
     const Tensor rows = all_logits ? x : x.view_rows(T - 1, 1);

@@ -38,10 +38,21 @@ using LogitsSink = std::function<void(int64_t position, const float* logits, int
 class TextDecoder {
 public:
     TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend);
+    // Split placement: layers [0, gpu_layers) and everything outside the layers (embeddings, PLE
+    // inputs, final norm and head) on `backend`, layers [gpu_layers, L) on `rest` (the CPU); the
+    // weights must have been placed that way (load_text_weights with a placement). The activations
+    // cross once each way per forward chunk. Throws if a KV-sharing layer would sit on another
+    // backend than its donor (check with valid_split).
+    TextDecoder(const ModelConfig& config, TextWeights weights, Backend& backend, Backend& rest, int64_t gpu_layers);
+    // Whether layers [0, n) can go on one backend and the rest on another: every KV-shared layer on
+    // the same side as the layer whose cache it reads.
+    static bool valid_split(const TextConfig& c, int64_t n);
+    int64_t gpu_layers() const { return split_; }
 
     const TextConfig& config() const { return text_; }
     const TextWeights& weights() const { return w_; }
-    Backend& backend() { return backend_; }
+    Backend& backend() { return backend_; }                     // the main (first) backend
+    Backend& layer_backend(int64_t layer) const { return layer < split_ ? backend_ : *rest_; }
     KvCache make_cache(int64_t context, int64_t max_chunk = 512) const;
 
     // Runs `ids` at positions cache.length() .. and advances the cache. Throws gd::Error for an id out
@@ -82,13 +93,17 @@ private:
                          const std::vector<std::pair<int64_t, int64_t>>& blocks);
     // ffn_block.cpp
     void ffn_block(int64_t layer, const Tensor& x);
-    Tensor dense_mlp(const LayerWeights& l, const Tensor& h);
-    Tensor route(const LayerWeights& l, const Tensor& x);  // [T, 2k], Backend::moe_route
+    Tensor dense_mlp(Backend& b, const LayerWeights& l, const Tensor& h);
+    Tensor route(Backend& b, const LayerWeights& l, const Tensor& x);  // [T, 2k], Backend::moe_route
+    // x (and the PLE inputs) copied to another backend at the split.
+    static Tensor move_to(Backend& from, Backend& to, const Tensor& t);
 
     ModelConfig model_;
     TextConfig text_;
     TextWeights w_;
     Backend& backend_;
+    Backend* rest_ = nullptr;   // the backend of layers >= split_ (null: none)
+    int64_t split_ = 0;         // layers on backend_
     std::vector<float> inv_freq_sliding_, inv_freq_full_;
     float eps_;
 };

@@ -7,6 +7,10 @@
 namespace gd {
 
 KvCache::KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t max_chunk)
+    : KvCache([&backend](int64_t) -> Backend& { return backend; }, c, context, max_chunk) {}
+
+KvCache::KvCache(const std::function<Backend&(int64_t layer)>& backend_of_layer, const TextConfig& c, int64_t context,
+                 int64_t max_chunk)
     : context_(context), max_chunk_(std::max<int64_t>(1, std::min(max_chunk, context))), window_(c.sliding_window) {
     if (context <= 0) throw Error("the context length must be positive");
     layers_.resize(static_cast<size_t>(c.num_layers));
@@ -26,6 +30,7 @@ KvCache::KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t
                 ring_capacity_ = ring;
             }
         }
+        Backend& backend = backend_of_layer(i);
         l.k = backend.alloc(l.capacity, l.kv_heads * l.head_dim);
         l.v = backend.alloc(l.capacity, l.kv_heads * l.head_dim);
         bytes_ += 2 * static_cast<uint64_t>(l.capacity) * static_cast<uint64_t>(l.kv_heads * l.head_dim) * sizeof(float);

@@ -5,6 +5,7 @@
 // weight-less norm, as the reference caches them.
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <vector>
 #include "backend/backend.h"
 #include "model/model_config.h"
@@ -17,6 +18,9 @@ public:
     // `context`: the most positions this sequence may hold; `max_chunk`: the most tokens one forward
     // call processes at once (decides the sliding rings' size).
     KvCache(Backend& backend, const TextConfig& c, int64_t context, int64_t max_chunk);
+    // The same with each layer's K/V on the backend that runs that layer (a model split over devices).
+    KvCache(const std::function<Backend&(int64_t layer)>& backend_of_layer, const TextConfig& c, int64_t context,
+            int64_t max_chunk);
 
     int64_t context() const { return context_; }
     int64_t max_chunk() const { return max_chunk_; }

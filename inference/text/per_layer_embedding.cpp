@@ -27,14 +27,15 @@ Tensor TextDecoder::per_layer_inputs(const std::vector<int32_t>& ids, const Tens
 void TextDecoder::ple_branch(int64_t layer, const Tensor& x, const Tensor& ple_layer) {
     const LayerWeights& l = w_.layers[static_cast<size_t>(layer)];
     const int64_t T = x.rows;
+    Backend& b = layer_backend(layer);
     // x += RMSNorm_post( W_proj · (gelu_tanh(W_gate · x) ⊙ ple_i) )
-    Tensor g = backend_.alloc(T, text_.hidden_size_per_layer_input);
-    backend_.matmul(l.ple_gate, x, g);
-    backend_.gelu_mul(g, ple_layer, g);
-    Tensor h = backend_.alloc(T, text_.hidden_size);
-    backend_.matmul(l.ple_proj, g, h);
-    backend_.rms_norm(h, &l.ple_post_norm, text_.hidden_size, eps_, h);
-    backend_.add(x, h, x);
+    Tensor g = b.alloc(T, text_.hidden_size_per_layer_input);
+    b.matmul(l.ple_gate, x, g);
+    b.gelu_mul(g, ple_layer, g);
+    Tensor h = b.alloc(T, text_.hidden_size);
+    b.matmul(l.ple_proj, g, h);
+    b.rms_norm(h, &l.ple_post_norm, text_.hidden_size, eps_, h);
+    b.add(x, h, x);
 }
 
 }  // namespace gd

@@ -11,19 +11,22 @@ namespace {
 class Binder {
 public:
     Binder(const ModelFiles& files, Backend& backend, const LoadProgress& progress)
-        : files_(files), backend_(backend), progress_(progress) {
+        : files_(files), backend_(&backend), progress_(progress) {
         for (const ModelTensor& t : files.tensors())
             if (!t.spec.in_mmproj && !t.spec.gguf_only) ++total_;
     }
 
     // The tensor by internal name, placed on the backend; an absent optional tensor gives an empty Weight.
+    // Where the next weights go (a model split over devices places each layer on its own).
+    void place_on(Backend& backend) { backend_ = &backend; }
+
     Weight get(const std::string& name, bool required = true, WeightPlacement placement = WeightPlacement::Device) {
         const ModelTensor* t = files_.find(name);
         if (!t) {
             if (required) throw ModelError("the model has no tensor " + name);
             return {};
         }
-        Weight w = backend_.upload_weight(t->view, placement);
+        Weight w = backend_->upload_weight(t->view, placement);
         w.name = name;
         if (!w.f32.empty()) {
             for (float v : w.f32)
@@ -36,7 +39,7 @@ public:
 
 private:
     const ModelFiles& files_;
-    Backend& backend_;
+    Backend* backend_;
     const LoadProgress& progress_;
     size_t done_ = 0, total_ = 0;
 };
@@ -44,6 +47,11 @@ private:
 }  // namespace
 
 TextWeights load_text_weights(const ModelFiles& files, Backend& backend, const LoadProgress& progress) {
+    return load_text_weights(files, backend, backend, files.config().text.num_layers, progress);
+}
+
+TextWeights load_text_weights(const ModelFiles& files, Backend& backend, Backend& rest, int64_t gpu_layers,
+                              const LoadProgress& progress) {
     const TextConfig& c = files.config().text;
     Binder b(files, backend, progress);
     TextWeights w;
@@ -63,6 +71,7 @@ TextWeights load_text_weights(const ModelFiles& files, Backend& backend, const L
     for (int64_t i = 0; i < c.num_layers; ++i) {
         LayerWeights& l = w.layers[static_cast<size_t>(i)];
         const std::string g = "blk." + std::to_string(i) + ".";
+        b.place_on(i < gpu_layers ? backend : rest);
         l.attn_norm = b.get(g + "attn_norm.weight");
         l.q = b.get(g + "attn_q.weight");
         l.q_norm = b.get(g + "attn_q_norm.weight");

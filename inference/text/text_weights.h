@@ -36,6 +36,9 @@ using LoadProgress = std::function<bool(size_t, size_t)>;
 // Binds and places every text tensor. Throws ModelError for a missing or mis-shaped tensor and for
 // non-finite values in the small vectors (norms, scales); gd::Cancelled when progress returns false.
 TextWeights load_text_weights(const ModelFiles& files, Backend& backend, const LoadProgress& progress = {});
+// Split placement: decoder layers >= gpu_layers on `rest`, everything else on `backend`.
+TextWeights load_text_weights(const ModelFiles& files, Backend& backend, Backend& rest, int64_t gpu_layers,
+                              const LoadProgress& progress = {});
 
 // Scans a weight's stored values for NaN/Inf (used at load time on every tensor when asked to).
 bool weight_is_finite(const Weight& w);

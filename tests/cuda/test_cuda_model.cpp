@@ -56,6 +56,28 @@ TEST_P(CudaDecoderReference, MatchesTransformers) {
     EXPECT_GE(compared, 10);
 }
 
+// The first layers on the GPU and the rest on the CPU (a GPU too small for the whole model): against
+// transformers with the same bound (both backends compute in f32).
+class CudaSplitReference : public ::testing::TestWithParam<int> {};
+
+TEST_P(CudaSplitReference, MatchesTransformers) {
+    GD_CUDA_TEST_SETUP(gpu);
+    const nlohmann::json& c = reference_cases().at("cases").at(GetParam());
+    const auto ref = reference_tensors(c.at("file").get<std::string>());
+    const std::string path = tiny_model_path(variant_of_case(c), false);
+    const TextConfig tc = ModelFiles::open({path}).config().text;
+    int64_t n = tc.num_layers / 2;
+    while (n > 0 && !TextDecoder::valid_split(tc, n)) --n;
+    auto model = load_split_decoder(path, std::move(gpu), n);
+    const auto got = run_all(*model->decoder, c.at("input_ids").get<std::vector<int32_t>>(), 64, 16);
+    for (const auto& [name, want] : ref) {
+        auto it = got.find(name);
+        ASSERT_NE(it, got.end()) << name;
+        const double tol = std::max(kErrorFactor * c.at("f32_error").at(name).get<double>(), kErrorFloor);
+        EXPECT_LE(relative_error(it->second, want), tol) << name << " (split at " << n << ")";
+    }
+}
+
 std::string case_name(const ::testing::TestParamInfo<int>& p) {
     const nlohmann::json& c = reference_cases().at("cases").at(p.param);
     std::string n = c.at("variant").get<std::string>() + "_" + c.at("prompt").get<std::string>();
@@ -65,6 +87,7 @@ std::string case_name(const ::testing::TestParamInfo<int>& p) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaDecoderReference, ::testing::Range(0, 8), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, CudaSplitReference, ::testing::Range(0, 8), case_name);
 
 // A prompt of `n` ids from the vocabulary's low range (tiny models have small vocabularies).
 std::vector<int32_t> prompt_ids(int64_t n, int64_t vocab, uint32_t seed) {

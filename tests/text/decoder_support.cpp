@@ -19,8 +19,17 @@ std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads
     return load_decoder_on(path, make_cpu_backend(threads));
 }
 
+std::unique_ptr<LoadedDecoder> load_split_decoder(const std::string& path, std::unique_ptr<Backend> first,
+                                                  int64_t first_layers, int threads) {
+    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), std::move(first), nullptr, nullptr});
+    l->rest = make_cpu_backend(threads);
+    TextWeights w = load_text_weights(l->files, *l->backend, *l->rest, first_layers);
+    l->decoder = std::make_unique<TextDecoder>(l->files.config(), std::move(w), *l->backend, *l->rest, first_layers);
+    return l;
+}
+
 std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::unique_ptr<Backend> backend) {
-    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), std::move(backend), nullptr});
+    auto l = std::make_unique<LoadedDecoder>(LoadedDecoder{ModelFiles::open({path}), std::move(backend), nullptr, nullptr});
     TextWeights w = load_text_weights(l->files, *l->backend);
     l->decoder = std::make_unique<TextDecoder>(l->files.config(), std::move(w), *l->backend);
     return l;
@@ -38,9 +47,10 @@ std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vec
                                                    int64_t max_chunk) {
     std::map<std::string, std::vector<float>> got;
     KvCache cache = d.make_cache(context, max_chunk);
-    Backend& b = d.backend();
     d.forward(ids, cache, true, [&](int64_t, const float*, int64_t) {},
               [&](const std::string& name, const Tensor& t) {
+                  // A split model's tensors live on the backend of their layer.
+                  Backend& b = t.device == d.backend().kind() ? d.backend() : d.layer_backend(d.config().num_layers - 1);
                   std::vector<float> host(static_cast<size_t>(t.elements()));
                   b.download(t, host.data());
                   auto& dst = got[name];

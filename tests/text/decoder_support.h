@@ -22,9 +22,13 @@ std::string tiny_model_path(Variant variant, bool gguf, DType type = DType::F32)
 struct LoadedDecoder {
     ModelFiles files;
     std::unique_ptr<Backend> backend;
+    std::unique_ptr<Backend> rest;  // a split model's second backend (the CPU)
     std::unique_ptr<TextDecoder> decoder;
 };
 std::unique_ptr<LoadedDecoder> load_decoder(const std::string& path, int threads = 2);
+// Layers [0, first_layers) on `first`, the rest on a CPU backend of `threads` threads.
+std::unique_ptr<LoadedDecoder> load_split_decoder(const std::string& path, std::unique_ptr<Backend> first,
+                                                  int64_t first_layers, int threads = 2);
 // The same on a given backend (the CUDA tests).
 std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::unique_ptr<Backend> backend);
 
