@@ -4,6 +4,7 @@
 // weights read per token, the host-resident per-layer-embedding table excluded).
 //
 //   bench_cuda_decode [--variants e2b,e4b] [--types q4_k,q8_0] [--dir /tmp/gd-bench] [--tokens 64]
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <cuda_runtime_api.h>
 
 #include "backend/backend.h"
+#include "catalog/memory_model.h"
 #include "model/model_files.h"
 #include "support/bench_support.h"
 #include "testmodel/test_model.h"
@@ -51,6 +53,7 @@ double copy_bandwidth() {
 struct Result {
     double prefill_tps = 0, eager_tps = 0, graph_tps = 0;
     uint64_t gpu_weight_bytes = 0;
+    uint64_t gpu_used = 0, gpu_predicted = 0;  // device memory in use after the run vs the memory model
 };
 
 Result run(const std::string& path, int tokens) {
@@ -64,6 +67,12 @@ Result run(const std::string& path, int tokens) {
         TextDecoder d(files.config(), std::move(w), *backend);
         r.gpu_weight_bytes = backend->stats().weight_bytes;
         KvCache cache = d.make_cache(4096, 512);
+        MemoryRequest req;
+        req.context = 4096;
+        req.chunk = 512;
+        req.gpu = true;
+        req.gpu_layers = files.config().text.num_layers;
+        r.gpu_predicted = estimate_memory_parts(files.config(), weight_layout(files), req).gpu_total();
         std::vector<int32_t> prompt;
         for (int i = 0; i < 512; ++i) prompt.push_back(1000 + (i * 7919) % 100000);
         SamplingParams greedy;
@@ -79,6 +88,10 @@ Result run(const std::string& path, int tokens) {
         for (int i = 0; i < tokens; ++i) id = backend->sample_token(d.forward_to_logits({id}, {}, cache), greedy, {}, 0.0);
         const double tps = tokens / seconds_since(t0);
         (graphs ? r.graph_tps : r.eager_tps) = tps;
+        // The pool keeps what the run freed, so used memory now is the run's peak (one process, one GPU).
+        size_t free_b = 0, total_b = 0;
+        cudaMemGetInfo(&free_b, &total_b);
+        r.gpu_used = std::max<uint64_t>(r.gpu_used, total_b - free_b);
         if (graphs && backend->stats().steps_replayed < static_cast<uint64_t>(tokens))
             std::fprintf(stderr, "warning: only %llu steps were replayed\n",
                          static_cast<unsigned long long>(backend->stats().steps_replayed));
@@ -101,8 +114,8 @@ int main(int argc, char** argv) {
     }
     const double bw = gd::copy_bandwidth();
     std::printf("device-to-device copy: %.0f GB/s (read + write)\n", bw / 1e9);
-    std::printf("%-8s %-6s %10s %12s %12s %12s %9s\n", "variant", "type", "GPU GB", "prefill t/s", "eager t/s",
-                "graph t/s", "roofline");
+    std::printf("%-8s %-6s %10s %12s %12s %12s %9s %10s %10s\n", "variant", "type", "GPU GB", "prefill t/s", "eager t/s",
+                "graph t/s", "roofline", "used GiB", "model GiB");
     for (const std::string& vn : gd::bench::split_list(variants)) {
         for (const std::string& tn : gd::bench::split_list(types)) {
             gd::TestModelOptions o;
@@ -122,8 +135,9 @@ int main(int argc, char** argv) {
             // Bytes read per decode token: every weight on the GPU once (the tied embedding matrix as
             // the output head; its lookup row is negligible).
             const double roof = bw / static_cast<double>(r.gpu_weight_bytes);
-            std::printf("%-8s %-6s %10.2f %12.0f %12.1f %12.1f %8.0f%%\n", vn.c_str(), tn.c_str(), r.gpu_weight_bytes / 1e9,
-                        r.prefill_tps, r.eager_tps, r.graph_tps, 100.0 * r.graph_tps / roof);
+            std::printf("%-8s %-6s %10.2f %12.0f %12.1f %12.1f %8.0f%% %10.2f %10.2f\n", vn.c_str(), tn.c_str(),
+                        r.gpu_weight_bytes / 1e9, r.prefill_tps, r.eager_tps, r.graph_tps, 100.0 * r.graph_tps / roof,
+                        r.gpu_used / 1073741824.0, r.gpu_predicted / 1073741824.0);
         }
     }
     return 0;

@@ -173,6 +173,14 @@ int DownloadDialog::rowOf(const QString& offeringId) const {
     return -1;
 }
 
+bool DownloadDialog::selectOffering(const QString& offeringId) {
+    const int row = rowOf(offeringId);
+    if (row < 0) return false;
+    table_->selectRow(row);
+    table_->scrollToItem(table_->item(row, ColName));
+    return true;
+}
+
 std::optional<HubOffering> DownloadDialog::selectedOffering() const {
     const QList<QTableWidgetItem*> items = table_->selectedItems();
     if (items.isEmpty()) return std::nullopt;

@@ -29,6 +29,9 @@ public:
 
     DownloadManager* manager() const { return manager_; }
     QString destination() const;
+    // Selects an offering (what the model picker recommends for this machine), as if the user had
+    // clicked it: its size is then asked for. False when the catalog has no such id.
+    bool selectOffering(const QString& offeringId);
 
 signals:
     // The downloaded model, ready to open: a folder (safetensors) or a .gguf file.

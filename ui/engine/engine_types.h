@@ -12,6 +12,9 @@ struct LoadRequest {
     QStringList paths;        // what gd::LoadOptions::paths takes: an HF folder, or a GGUF (+ mmproj)
     int threads = 0;          // 0 = one per core
     qint64 context = 8192;    // capped at the model's maximum by the engine
+    qint64 gpuLayers = -1;    // decoder layers on the GPU from the first (gd::LoadOptions::gpu_layers):
+                              // -1 = as many as fit, 0 = the CPU only (a fit plan's choice)
+    int gpu = 0;              // which CUDA device
 };
 
 struct SamplingSettings {

@@ -56,6 +56,8 @@ void EngineWorker::load(const LoadRequest& request) {
     const int threads = request.threads > 0 ? request.threads : std::max(1, cores - 1);
     options.threads = threads;
     options.context = request.context;
+    options.gpu_layers = request.gpuLayers;
+    options.gpu = request.gpu;
     try {
         auto model = gd::Model::load(options, [this](double fraction, const std::string& stage) {
             emit loadProgress(fraction, QString::fromStdString(stage));

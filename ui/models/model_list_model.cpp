@@ -4,6 +4,7 @@
 #include <QColor>
 #include <QFileInfo>
 #include <QStringList>
+#include "models/plan_text.h"
 
 namespace gd::ui {
 
@@ -23,7 +24,24 @@ QString ModelListModel::inputsText(const gd::DiscoveredModel& m) {
 void ModelListModel::setModels(std::vector<gd::DiscoveredModel> models) {
     beginResetModel();
     models_ = std::move(models);
+    plans_.clear();
     endResetModel();
+}
+
+void ModelListModel::setPlans(std::vector<std::optional<gd::FitPlan>> plans) {
+    plans_ = std::move(plans);
+    planning_ = false;
+    if (!models_.empty()) emit dataChanged(index(0, Fit), index(int(models_.size()) - 1, Fit));
+}
+
+void ModelListModel::setPlanning(bool planning) {
+    planning_ = planning;
+    if (!models_.empty()) emit dataChanged(index(0, Fit), index(int(models_.size()) - 1, Fit));
+}
+
+const gd::FitPlan* ModelListModel::planAt(int row) const {
+    if (row < 0 || size_t(row) >= plans_.size() || !plans_[size_t(row)]) return nullptr;
+    return &*plans_[size_t(row)];
 }
 
 const gd::DiscoveredModel* ModelListModel::at(int row) const {
@@ -61,11 +79,17 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
         case Quantization: return QString::fromStdString(m->quantization);
         case Inputs: return usable ? inputsText(*m) : QString();
         case Size: return formatBytes(m->disk_bytes);
-        case Fit: return usable ? QString::fromStdString(m->fit.summary) : QString::fromStdString(m->error);
+        case Fit:
+            if (!usable) return QString::fromStdString(m->error);
+            if (const gd::FitPlan* p = planAt(index.row())) return planLine(*p);
+            if (planning_) return tr("Working out what fits…");
+            return QString::fromStdString(m->fit.summary);
         case Source: return QString::fromStdString(m->source);
         }
     }
     if (role == Qt::ToolTipRole) {
+        if (index.column() == Fit && usable)
+            if (const gd::FitPlan* p = planAt(index.row())) return planToolTip(*p);
         QStringList paths;
         for (const std::string& p : m->load_paths) paths << QString::fromStdString(p);
         QString tip = paths.join(QLatin1Char('\n'));
@@ -74,6 +98,13 @@ QVariant ModelListModel::data(const QModelIndex& index, int role) const {
     }
     if (role == Qt::ForegroundRole) {
         if (!usable) return QBrush(QColor(0x99, 0x99, 0x99));
+        if (index.column() == Fit && planAt(index.row())) {
+            const gd::FitPlan& p = *planAt(index.row());
+            if (!p.fits) return QBrush(QColor(0xc0, 0x39, 0x2b));
+            if (p.device == gd::PlanDevice::Gpu) return QBrush(QColor(0x1e, 0x7e, 0x34));
+            return QBrush(QColor(0xb2, 0x6a, 0x00));  // offload or CPU only: runs, slower
+        }
+        if (index.column() == Fit && planning_) return QBrush(QColor(0x99, 0x99, 0x99));
         if (index.column() == Fit) {
             switch (m->fit.verdict) {
             case gd::FitEstimate::Verdict::Fits: return QBrush(QColor(0x1e, 0x7e, 0x34));

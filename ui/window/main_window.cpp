@@ -501,14 +501,16 @@ void MainWindow::exportCurrent(const QString& format) {
 // ---------------------------------------------------------------------------------------------
 // Models and settings
 
-void MainWindow::loadModel(const QStringList& paths) {
+void MainWindow::loadModel(const QStringList& paths, qint64 context, qint64 gpuLayers, int gpu) {
     if (paths.isEmpty()) return;
     if (engine_.isGenerating()) stopAnswer();
     errorBanner_->hide();
     LoadRequest request;
     request.paths = paths;
     request.threads = settings_.threads();
-    request.context = settings_.contextLength();
+    request.context = context > 0 ? context : settings_.contextLength();
+    request.gpuLayers = gpuLayers;
+    request.gpu = gpu;
     modelButton_->setText(QFileInfo(paths.front()).fileName());
     loadProgress_->setValue(0);
     loadLabel_->setText(tr("Loading %1…").arg(modelButton_->text()));
@@ -551,7 +553,8 @@ ModelPickerDialog* MainWindow::openModelPicker() {
     }
     picker_ = new ModelPickerDialog(settings_, engine_.lastLoadRequest().paths, this);
     picker_->setAttribute(Qt::WA_DeleteOnClose);
-    connect(picker_, &ModelPickerDialog::modelChosen, this, &MainWindow::loadModel);
+    connect(picker_, &ModelPickerDialog::modelChosen, this,
+            [this](const LoadRequest& c) { loadModel(c.paths, c.context, c.gpuLayers, c.gpu); });
     picker_->open();
     return picker_;
 }

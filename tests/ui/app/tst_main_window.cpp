@@ -92,7 +92,9 @@ private slots:
     void pickerFindsAndLoadsTheModel() {
         ModelPickerDialog* picker = app_->window->openModelPicker();
         QSignalSpy scanned(picker, &ModelPickerDialog::scanFinished);
+        QSignalSpy planned(picker, &ModelPickerDialog::plansReady);  // this machine, probed off the UI thread
         QVERIFY(scanned.wait(kLong));
+        QVERIFY(!picker->planning() || planned.wait(kLong));
         ModelListModel* models = picker->models();
         const int row = models->rowOf({model_});
         QVERIFY2(row >= 0, "the tiny model in the added folder is listed");
@@ -101,6 +103,8 @@ private slots:
         QVERIFY(m->tiny_test_model);
         QVERIFY(m->error.empty());
         QVERIFY(!m->fit.summary.empty());
+        QVERIFY(models->planAt(row) && models->planAt(row)->fits);  // a tiny model fits any machine
+        QVERIFY(picker->machine().has_value());
         QVERIFY(picker->select({model_}));
         QVERIFY(QTest::qWaitForWindowExposed(picker));
         gd::uitest::screenshot(picker, QStringLiteral("model-picker"));
