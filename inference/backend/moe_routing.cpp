@@ -35,6 +35,23 @@ void route_experts(const float* logits, int64_t T, int64_t E, int64_t k, const f
     }
 }
 
+void check_moe_experts(const Tensor& x, const ExpertRouting& r, const Weight& gate_up, const Weight& down,
+                       const Tensor& out) {
+    if (gate_up.rows % 2 || gate_up.cols != x.cols || down.cols != gate_up.rows / 2 || down.rows != out.cols ||
+        gate_up.experts != down.experts || out.rows != x.rows || r.tokens != x.rows ||
+        static_cast<int64_t>(r.ids.size()) != r.tokens * r.k || r.weights.size() != r.ids.size()) {
+        throw Error("moe_experts: shapes do not fit");
+    }
+    for (int32_t e : r.ids)
+        if (e < 0 || e >= gate_up.experts) throw Error("moe_experts: expert id out of range");
+}
+
+std::map<int32_t, std::vector<int64_t>> slots_by_expert(const ExpertRouting& r) {
+    std::map<int32_t, std::vector<int64_t>> slots;
+    for (int64_t s = 0; s < static_cast<int64_t>(r.ids.size()); ++s) slots[r.ids[static_cast<size_t>(s)]].push_back(s);
+    return slots;
+}
+
 ExpertRouting unpack_routing(const float* routing, int64_t T, int64_t k) {
     ExpertRouting r;
     r.tokens = T;

@@ -78,16 +78,8 @@ TEST_P(CudaSplitReference, MatchesTransformers) {
     }
 }
 
-std::string case_name(const ::testing::TestParamInfo<int>& p) {
-    const nlohmann::json& c = reference_cases().at("cases").at(p.param);
-    std::string n = c.at("variant").get<std::string>() + "_" + c.at("prompt").get<std::string>();
-    for (char& ch : n)
-        if (ch == '-') ch = '_';
-    return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, CudaDecoderReference, ::testing::Range(0, 8), case_name);
-INSTANTIATE_TEST_SUITE_P(Cases, CudaSplitReference, ::testing::Range(0, 8), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, CudaDecoderReference, ::testing::Range(0, 8), reference_case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, CudaSplitReference, ::testing::Range(0, 8), reference_case_name);
 
 // A prompt of `n` ids from the vocabulary's low range (tiny models have small vocabularies).
 std::vector<int32_t> prompt_ids(int64_t n, int64_t vocab, uint32_t seed) {

@@ -43,6 +43,14 @@ std::map<std::string, std::vector<float>> reference_tensors(const std::string& f
 
 Variant variant_of_case(const nlohmann::json& c) { return *variant_from_name(c.at("variant").get<std::string>()); }
 
+std::string reference_case_name(const ::testing::TestParamInfo<int>& p) {
+    const nlohmann::json& c = reference_cases().at("cases").at(p.param);
+    std::string n = c.at("variant").get<std::string>() + "_" + c.at("prompt").get<std::string>();
+    for (char& ch : n)
+        if (ch == '-') ch = '_';
+    return n;
+}
+
 std::map<std::string, std::vector<float>> run_all(TextDecoder& d, const std::vector<int32_t>& ids, int64_t context,
                                                    int64_t max_chunk) {
     std::map<std::string, std::vector<float>> got;

@@ -1,6 +1,8 @@
 #pragma once
 // Shared helpers of the decoder tests: tiny test models made on demand (once per variant, format and
 // type per test process), a loaded decoder, the transformers reference tensors, and error measures.
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -36,6 +38,8 @@ std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::uni
 const nlohmann::json& reference_cases();
 std::map<std::string, std::vector<float>> reference_tensors(const std::string& file);
 Variant variant_of_case(const nlohmann::json& c);
+// "e2b_short", "26b_a4b_long": a reference case's name for parameterised tests.
+std::string reference_case_name(const ::testing::TestParamInfo<int>& p);
 
 // Runs ids through a fresh cache in one chunk; returns every named tensor (host copies) and the
 // logits of every position under "logits".

@@ -46,15 +46,7 @@ class DecoderReference : public ::testing::TestWithParam<int> {};
 TEST_P(DecoderReference, SafetensorsMatchesTransformers) { compare_case(reference_cases().at("cases").at(GetParam()), false); }
 TEST_P(DecoderReference, GgufF32MatchesTransformers) { compare_case(reference_cases().at("cases").at(GetParam()), true); }
 
-std::string case_name(const ::testing::TestParamInfo<int>& p) {
-    const nlohmann::json& c = reference_cases().at("cases").at(p.param);
-    std::string n = c.at("variant").get<std::string>() + "_" + c.at("prompt").get<std::string>();
-    for (char& ch : n)
-        if (ch == '-') ch = '_';
-    return n;
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, DecoderReference, ::testing::Range(0, 8), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, DecoderReference, ::testing::Range(0, 8), reference_case_name);
 
 }  // namespace
 }  // namespace gd::test

@@ -52,15 +52,7 @@ TEST_P(DecoderSplit, TwoBackendsComputeWhatOneDoes) {
     for (const auto& [name, v] : want) EXPECT_EQ(got.at(name), v) << name << " (split at " << n << ")";
 }
 
-std::string case_name(const ::testing::TestParamInfo<int>& p) {
-    const nlohmann::json& c = reference_cases().at("cases").at(p.param);
-    std::string s = c.at("variant").get<std::string>() + "_" + c.at("prompt").get<std::string>();
-    for (char& ch : s)
-        if (ch == '-') ch = '_';
-    return s;
-}
-
-INSTANTIATE_TEST_SUITE_P(Cases, DecoderSplit, ::testing::Range(0, 8), case_name);
+INSTANTIATE_TEST_SUITE_P(Cases, DecoderSplit, ::testing::Range(0, 8), reference_case_name);
 
 }  // namespace
 }  // namespace gd::test

@@ -11,18 +11,9 @@ namespace gd::cpu {
 
 void CpuBackend::moe_experts(const Tensor& x, const ExpertRouting& r, const Weight& gate_up, const Weight& down,
                              const Tensor& out) {
+    check_moe_experts(x, r, gate_up, down, out);
     const int64_t I = gate_up.rows / 2;
-    if (gate_up.rows % 2 || gate_up.cols != x.cols || down.cols != I || down.rows != out.cols ||
-        gate_up.experts != down.experts || out.rows != x.rows || r.tokens != x.rows ||
-        static_cast<int64_t>(r.ids.size()) != r.tokens * r.k || r.weights.size() != r.ids.size()) {
-        throw Error("moe_experts: shapes do not fit");
-    }
-    std::map<int32_t, std::vector<int64_t>> slots_of_expert;  // expert -> indices into ids
-    for (int64_t s = 0; s < static_cast<int64_t>(r.ids.size()); ++s) {
-        const int32_t e = r.ids[static_cast<size_t>(s)];
-        if (e < 0 || e >= gate_up.experts) throw Error("moe_experts: expert id out of range");
-        slots_of_expert[e].push_back(s);
-    }
+    const auto slots_of_expert = slots_by_expert(r);
     for (int64_t t = 0; t < out.rows; ++t) std::fill(out.row(t), out.row(t) + out.cols, 0.0f);
     for (const auto& [e, slots] : slots_of_expert) {
         const int64_t n = static_cast<int64_t>(slots.size());

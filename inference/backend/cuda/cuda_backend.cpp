@@ -453,21 +453,12 @@ void CudaBackend::moe_route(const Tensor& logits, int64_t k, const Weight& exper
 
 void CudaBackend::moe_experts(const Tensor& x, const ExpertRouting& r, const Weight& gate_up, const Weight& down,
                               const Tensor& out) {
+    check_moe_experts(x, r, gate_up, down, out);
     const int64_t I = gate_up.rows / 2;
-    if (gate_up.rows % 2 || gate_up.cols != x.cols || down.cols != I || down.rows != out.cols ||
-        gate_up.experts != down.experts || out.rows != x.rows || r.tokens != x.rows ||
-        static_cast<int64_t>(r.ids.size()) != r.tokens * r.k || r.weights.size() != r.ids.size()) {
-        throw Error("moe_experts: shapes do not fit");
-    }
+    if (mode_ == StepMode::Record || mode_ == StepMode::Replay) throw StepMismatch{};  // host uploads per expert
     // Tokens grouped by expert (ascending id, as the reference visits them): each selected expert's
     // weights are read once for all its tokens; the others are not touched.
-    if (mode_ == StepMode::Record || mode_ == StepMode::Replay) throw StepMismatch{};  // host uploads per expert
-    std::map<int32_t, std::vector<int64_t>> slots_of_expert;
-    for (int64_t s = 0; s < static_cast<int64_t>(r.ids.size()); ++s) {
-        const int32_t e = r.ids[static_cast<size_t>(s)];
-        if (e < 0 || e >= gate_up.experts) throw Error("moe_experts: expert id out of range");
-        slots_of_expert[e].push_back(s);
-    }
+    const auto slots_of_expert = slots_by_expert(r);
     GD_CUDA(cudaMemset2DAsync(out.data, static_cast<size_t>(out.ld) * sizeof(float), 0,
                               static_cast<size_t>(out.cols) * sizeof(float), static_cast<size_t>(out.rows), stream()));
     for (const auto& [e, slots] : slots_of_expert) {
