@@ -10,7 +10,8 @@
 
 namespace gd::cli {
 
-const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch", "device", "gpu-layers"};
+const std::set<std::string> kModelOptions = {"model", "mmproj", "threads", "context", "batch", "device", "gpu-layers",
+                                             "quantize"};
 const std::set<std::string> kSamplingOptions = {"temperature", "top-k", "top-p", "min-p", "seed",
                                                 "repetition-penalty", "presence-penalty", "max-tokens"};
 const char* kModelOptionsHelp =
@@ -21,7 +22,8 @@ const char* kModelOptionsHelp =
     "  --batch N          most tokens per prefill chunk (default 512)\n"
     "  --device D         auto (default: the GPU, with as many layers as fit it), cpu, cuda or cuda:N\n"
     "  --gpu-layers N     decoder layers on the GPU, from the first; the rest run on the CPU (default: all\n"
-    "                     for cuda, as many as fit for auto; see gemmadesk-cli plan)\n";
+    "                     for cuda, as many as fit for auto; see gemmadesk-cli plan)\n"
+    "  --quantize TYPE    re-encode bf16/f16/f32 text weights as TYPE (q8_0, q4_k, ...) while loading\n";
 const char* kSamplingOptionsHelp =
     "  --max-tokens N     most tokens to generate (default 512)\n"
     "  --temperature T    0 = greedy (default 1.0)\n"
@@ -126,12 +128,28 @@ std::shared_ptr<Model> load_model(const ParsedArgs& a, bool quiet, int64_t conte
         }
     }
     if (auto g = a.value("gpu-layers")) o.gpu_layers = static_cast<int64_t>(parse_uint(*g, "--gpu-layers"));
+    if (auto q = a.value("quantize")) {
+        const auto t = dtype_from_name(*q);
+        if (!t) throw UsageError("--quantize: '" + *q + "' is not a type name (q8_0, q4_k, ...)");
+        o.quantize = *t;
+    }
     const bool show = !quiet && isatty(STDERR_FILENO);
     auto m = Model::load(o, [&](double f, const std::string& stage) {
         if (show) std::fprintf(stderr, "\rloading: %3.0f%% %-20s", f * 100, stage.c_str());
         return true;
     });
     if (show) std::fprintf(stderr, "\r%60s\r", "");
+    if (m->quantized_tensors() > 0 && !quiet) {
+        // Offer to keep the result: the same bytes come out of `quantize` for a GGUF model.
+        std::fprintf(stderr, "quantized %llu tensors to %s while loading (%.2f GB -> %.2f GB)",
+                     static_cast<unsigned long long>(m->quantized_tensors()), dtype_name(*o.quantize),
+                     m->quantized_bytes_in() / 1e9, m->quantized_bytes_out() / 1e9);
+        if (m->files().format() == ModelFormat::Gguf)
+            std::fprintf(stderr, "; to keep it as a file: gemmadesk-cli quantize %s OUT.gguf --type %s\n",
+                         model->c_str(), dtype_name(*o.quantize));
+        else
+            std::fprintf(stderr, " (a Hugging Face folder: convert it to GGUF to keep a quantized file)\n");
+    }
     return m;
 }
 

@@ -126,7 +126,14 @@ std::shared_ptr<Model> Model::load(const LoadOptions& options, const ProgressCal
     m->options_ = options;
     m->options_.context = std::min(options.context, m->config().text.max_position_embeddings);
     if (m->options_.context <= 0 || m->options_.batch <= 0) throw Error("the context and batch sizes must be positive");
-    if (options.prefetch) prefetch_weights(m->files_, progress);
+    if (options.quantize) {  // reads every weight page anyway: no separate prefetch
+        m->quantized_ = std::make_unique<LoadQuantization>(quantize_while_loading(
+            m->files_, *options.quantize, options.threads, [&](double f) {
+                return !progress || progress(0.05 + 0.9 * f, std::string("quantizing to ") + dtype_name(*options.quantize));
+            }));
+    } else if (options.prefetch) {
+        prefetch_weights(m->files_, progress);
+    }
     Placement placed = choose_placement(options, m->files_, m->options_.context);
     m->backend_ = std::move(placed.main);
     m->cpu_rest_ = std::move(placed.rest);

@@ -9,9 +9,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include "backend/backend.h"
+#include "engine/load_quantizer.h"
 #include "common/media_embedding.h"
 #include "model/model_files.h"
 #include "sampling/sampler.h"
@@ -38,6 +40,9 @@ struct LoadOptions {
     int gpu = 0;                      // which CUDA device (Device::Cuda / Auto)
     int64_t gpu_layers = -1;          // Cuda/Auto: decoder layers on the GPU, from the first (-1: all for
                                       // Cuda, as many as fit for Auto); the others run on the CPU
+    // Re-encode the text model's bf16/f16/f32 matrices as this type while loading (q8_0, q4_k, ...;
+    // engine/load_quantizer.h): a model that does not fit as stored, as the fit planner proposes.
+    std::optional<DType> quantize;
 };
 
 // fraction in [0, 1] and a short stage name; return false to cancel (load throws gd::Cancelled).
@@ -58,6 +63,10 @@ public:
     // "GPU (…): all 35 layers", "GPU (…): 20 of 35 layers, the rest on the CPU (…)", or the CPU's name.
     std::string placement() const;
     const LoadOptions& options() const { return options_; }
+    // Tensors re-encoded at load time (LoadOptions::quantize), 0 when none; bytes before and after.
+    uint64_t quantized_tensors() const { return quantized_ ? quantized_->tensors : 0; }
+    uint64_t quantized_bytes_in() const { return quantized_ ? quantized_->bytes_in : 0; }
+    uint64_t quantized_bytes_out() const { return quantized_ ? quantized_->bytes_out : 0; }
     double load_seconds() const { return load_seconds_; }
 
     // Image input: present when the files hold a vision tower (HF folder, or GGUF + mmproj).
@@ -85,6 +94,7 @@ private:
     Model(ModelFiles files, Tokenizer tok);
     ModelFiles files_;
     Tokenizer tokenizer_;
+    std::unique_ptr<LoadQuantization> quantized_;  // bytes the files point at after load-time quantization
     std::unique_ptr<Backend> backend_;
     std::unique_ptr<Backend> cpu_rest_;  // the CPU backend of the layers past the GPU's share, if split
     std::unique_ptr<TextDecoder> decoder_;

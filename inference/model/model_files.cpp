@@ -113,6 +113,16 @@ bool ModelFiles::computable() const {
     return true;
 }
 
+void ModelFiles::replace_view(const std::string& internal_name, DType type, const uint8_t* data, uint64_t nbytes) {
+    auto it = index_.find(internal_name);
+    if (it == index_.end()) throw ModelError("the model has no tensor " + internal_name);
+    TensorView& v = tensors_[it->second].view;
+    if (dtype_bytes(type, v.elements()) != nbytes) throw ModelError("tensor " + internal_name + ": replacement size does not match");
+    v.type = type;
+    v.data = data;
+    v.nbytes = nbytes;
+}
+
 const ModelTensor* ModelFiles::find(const std::string& name) const {
     auto it = index_.find(name);
     return it == index_.end() ? nullptr : &tensors_[it->second];

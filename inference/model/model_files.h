@@ -52,6 +52,9 @@ public:
     bool computable() const;
 
     const ModelTensor* find(const std::string& internal_name) const;
+    // Points a tensor at other bytes of the same shape (load-time quantization re-encodes a matrix in
+    // memory); the caller keeps `data` alive as long as these files are used.
+    void replace_view(const std::string& internal_name, DType type, const uint8_t* data, uint64_t nbytes);
     const ModelTensor& get(const std::string& internal_name) const;  // ModelError when absent
 
     // Only for HF folders: the JSON files beside the weights.

@@ -15,6 +15,8 @@ struct LoadRequest {
     qint64 gpuLayers = -1;    // decoder layers on the GPU from the first (gd::LoadOptions::gpu_layers):
                               // -1 = as many as fit, 0 = the CPU only (a fit plan's choice)
     int gpu = 0;              // which CUDA device
+    QString quantize;         // "q4_k", "q8_0": re-encode the weights while loading (a fit plan's
+                              // load-time quantization); empty = as stored
 };
 
 struct SamplingSettings {

@@ -59,6 +59,11 @@ void EngineWorker::load(const LoadRequest& request) {
     options.gpu_layers = request.gpuLayers;
     options.gpu = request.gpu;
     try {
+        if (!request.quantize.isEmpty()) {
+            const auto type = gd::dtype_from_name(request.quantize.toStdString());
+            if (!type) throw gd::Error("unknown weight type " + request.quantize.toStdString());
+            options.quantize = *type;
+        }
         auto model = gd::Model::load(options, [this](double fraction, const std::string& stage) {
             emit loadProgress(fraction, QString::fromStdString(stage));
             return !cancelLoad_.load();

@@ -40,7 +40,8 @@ gd::MachineMemory machineMemory(const gd::MachineInfo& m) {
 
 // The engine loads a model's files as they are stored: a plan that needs them quantized while
 // loading is shown, but not recommended for one-click loading.
-bool loadableAsPlanned(const gd::FitPlan& p) { return p.fits && !p.load_time_quantization; }
+// The engine runs every plan as planned (split layers, load-time quantization: LoadRequest::quantize).
+bool loadableAsPlanned(const gd::FitPlan& p) { return p.fits; }
 
 bool hearsAudio(const std::string& variant) { return variant == "e2b" || variant == "e4b"; }
 
@@ -74,6 +75,7 @@ LoadRequest ModelPickerDialog::requestFor(const gd::FitPlan& plan) {
     case gd::PlanDevice::Cpu: r.gpuLayers = 0; break;
     }
     r.gpu = std::max(0, plan.gpu_index);
+    if (plan.load_time_quantization) r.quantize = QString::fromLatin1(gd::dtype_name(plan.weight_type));
     return r;
 }
 

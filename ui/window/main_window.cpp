@@ -501,7 +501,7 @@ void MainWindow::exportCurrent(const QString& format) {
 // ---------------------------------------------------------------------------------------------
 // Models and settings
 
-void MainWindow::loadModel(const QStringList& paths, qint64 context, qint64 gpuLayers, int gpu) {
+void MainWindow::loadModel(const QStringList& paths, qint64 context, qint64 gpuLayers, int gpu, const QString& quantize) {
     if (paths.isEmpty()) return;
     if (engine_.isGenerating()) stopAnswer();
     errorBanner_->hide();
@@ -511,6 +511,7 @@ void MainWindow::loadModel(const QStringList& paths, qint64 context, qint64 gpuL
     request.context = context > 0 ? context : settings_.contextLength();
     request.gpuLayers = gpuLayers;
     request.gpu = gpu;
+    request.quantize = quantize;
     modelButton_->setText(QFileInfo(paths.front()).fileName());
     loadProgress_->setValue(0);
     loadLabel_->setText(tr("Loading %1…").arg(modelButton_->text()));
@@ -554,7 +555,7 @@ ModelPickerDialog* MainWindow::openModelPicker() {
     picker_ = new ModelPickerDialog(settings_, engine_.lastLoadRequest().paths, this);
     picker_->setAttribute(Qt::WA_DeleteOnClose);
     connect(picker_, &ModelPickerDialog::modelChosen, this,
-            [this](const LoadRequest& c) { loadModel(c.paths, c.context, c.gpuLayers, c.gpu); });
+            [this](const LoadRequest& c) { loadModel(c.paths, c.context, c.gpuLayers, c.gpu, c.quantize); });
     picker_->open();
     return picker_;
 }

@@ -60,7 +60,8 @@ public:
     // Actions the UI offers, callable by tests and the command line.
     // `context`: tokens to open the model with (the picker's plan); 0 = the settings' context length.
     // `gpuLayers` and `gpu`: the plan's placement (LoadRequest); -1 = as many layers as fit.
-    void loadModel(const QStringList& paths, qint64 context = 0, qint64 gpuLayers = -1, int gpu = 0);
+    void loadModel(const QStringList& paths, qint64 context = 0, qint64 gpuLayers = -1, int gpu = 0,
+                   const QString& quantize = {});
     // Sends `text` with `images` and `audio` (attached in the composer). Refused, leaving the
     // composer as it is, when the model takes no images (or hears no sound).
     void sendMessage(const QString& text, const QList<StoredImage>& images = {}, const QList<StoredAudio>& audio = {});
