@@ -1,6 +1,7 @@
 #include "audio/answer_speaker.h"
 
 #include <QTextDocument>
+#include <QCoreApplication>
 #include <QTextToSpeech>
 #include <QVoice>
 #include <utility>
@@ -10,7 +11,23 @@ namespace gd::ui {
 
 AnswerSpeaker::AnswerSpeaker(QObject* parent) : QObject(parent) {}
 
-AnswerSpeaker::~AnswerSpeaker() = default;
+AnswerSpeaker::~AnswerSpeaker() {
+    if (!tts_) return;
+    const QTextToSpeech::State state = tts_->state();
+    if (state != QTextToSpeech::Speaking && state != QTextToSpeech::Paused) return;  // deleted with this
+    // Deleted mid-utterance (a stopped answer runs on muted), Qt 6.4's flite engine crashes: its audio
+    // thread tears down an output that the engine's destructor already deleted (seen in tst_voice_chat
+    // when the window closed right after an answer). So the engine outlives this object until the
+    // utterance ends, silently, and then deletes itself.
+    QTextToSpeech* tts = tts_;
+    tts_ = nullptr;
+    tts->disconnect(this);
+    tts->setVolume(0.0);
+    tts->setParent(QCoreApplication::instance());
+    connect(tts, &QTextToSpeech::stateChanged, tts, [tts](QTextToSpeech::State s) {
+        if (s != QTextToSpeech::Speaking && s != QTextToSpeech::Paused) tts->deleteLater();
+    });
+}
 
 QString AnswerSpeaker::speakableText(const QString& markdown) {
     QStringList parts;

@@ -8,7 +8,8 @@
 // Qt 6.4's flite engine crashes when it speaks again after QTextToSpeech::stop(), and when it is
 // deleted after one (it deletes its audio output twice; seen under ASan in tst_voice_chat). So this
 // class never calls stop(): stopping mutes the utterance, which runs on silently (flite speaks one
-// answer in seconds), and the next answer waits for it to end. To the user it stops at once.
+// answer in seconds), and the next answer waits for it to end. To the user it stops at once. For the
+// same reason an engine still speaking when this object goes outlives it until the utterance ends.
 //
 // What is spoken: the answer's prose as plain text, without markdown marks and without code blocks
 // (read character by character they help nobody); the thinking text is never passed in.
