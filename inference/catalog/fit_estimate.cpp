@@ -1,5 +1,7 @@
 #include "catalog/fit_estimate.h"
 
+#include "catalog/memory_model.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -36,18 +38,7 @@ MachineMemory probe_machine_memory() {
 }
 
 uint64_t kv_cache_bytes(const TextConfig& c, int64_t context, int64_t max_chunk) {
-    if (context <= 0) return 0;
-    const int64_t chunk = std::max<int64_t>(1, std::min(max_chunk, context));
-    uint64_t bytes = 0;
-    for (int64_t i = 0; i < c.num_layers; ++i) {
-        if (c.is_kv_shared(i)) continue;  // reads its donor's cache
-        int64_t capacity = context;
-        if (!c.is_full(i)) capacity = std::min(capacity, c.sliding_window + chunk - 1);
-        // K and V, f32, kv_heads * head_dim per position (full layers with K=V still keep both).
-        bytes += 2 * static_cast<uint64_t>(capacity) * static_cast<uint64_t>(c.layer_kv_heads(i) * c.layer_head_dim(i)) *
-                 sizeof(float);
-    }
-    return bytes;
+    return kv_bytes(c, context, max_chunk, KvCacheType::F32);  // the one formula (memory_model.h)
 }
 
 MemoryNeed estimate_memory(const ModelReport& r, const ModelConfig& c, int64_t context) {

@@ -30,8 +30,6 @@
 namespace gd::test {
 namespace {
 
-constexpr double kErrorFactor = 3.0;
-constexpr double kErrorFloor = 1e-6;
 constexpr double kBf16Tolerance = 1e-2;
 
 class CudaDecoderReference : public ::testing::TestWithParam<int> {};
@@ -39,21 +37,9 @@ class CudaDecoderReference : public ::testing::TestWithParam<int> {};
 TEST_P(CudaDecoderReference, MatchesTransformers) {
     GD_CUDA_TEST_SETUP(gpu);
     const nlohmann::json& c = reference_cases().at("cases").at(GetParam());
-    const auto ref = reference_tensors(c.at("file").get<std::string>());
     auto model = load_decoder_on(tiny_model_path(variant_of_case(c), false), std::move(gpu));
-    const auto ids = c.at("input_ids").get<std::vector<int32_t>>();
-    const auto got = run_all(*model->decoder, ids);
-    int compared = 0;
-    for (const auto& [name, want] : ref) {
-        auto it = got.find(name);
-        ASSERT_NE(it, got.end()) << "the decoder did not produce " << name;
-        const double err = relative_error(it->second, want);
-        const double tol = std::max(kErrorFactor * c.at("f32_error").at(name).get<double>(), kErrorFloor);
-        if (std::getenv("GD_PRINT_ERRORS")) std::printf("%-20s error %.3g bound %.3g\n", name.c_str(), err, tol);
-        EXPECT_LE(err, tol) << c.at("file").get<std::string>() << " " << name;
-        ++compared;
-    }
-    EXPECT_GE(compared, 10);
+    const auto got = run_all(*model->decoder, c.at("input_ids").get<std::vector<int32_t>>());
+    EXPECT_GE(expect_matches_reference(c, got, "(GPU)"), 10);
 }
 
 // The first layers on the GPU and the rest on the CPU (a GPU too small for the whole model): against
@@ -63,19 +49,13 @@ class CudaSplitReference : public ::testing::TestWithParam<int> {};
 TEST_P(CudaSplitReference, MatchesTransformers) {
     GD_CUDA_TEST_SETUP(gpu);
     const nlohmann::json& c = reference_cases().at("cases").at(GetParam());
-    const auto ref = reference_tensors(c.at("file").get<std::string>());
     const std::string path = tiny_model_path(variant_of_case(c), false);
     const TextConfig tc = ModelFiles::open({path}).config().text;
     int64_t n = tc.num_layers / 2;
     while (n > 0 && !TextDecoder::valid_split(tc, n)) --n;
     auto model = load_split_decoder(path, std::move(gpu), n);
     const auto got = run_all(*model->decoder, c.at("input_ids").get<std::vector<int32_t>>(), 64, 16);
-    for (const auto& [name, want] : ref) {
-        auto it = got.find(name);
-        ASSERT_NE(it, got.end()) << name;
-        const double tol = std::max(kErrorFactor * c.at("f32_error").at(name).get<double>(), kErrorFloor);
-        EXPECT_LE(relative_error(it->second, want), tol) << name << " (split at " << n << ")";
-    }
+    expect_matches_reference(c, got, "(split at " + std::to_string(n) + ")");
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CudaDecoderReference, ::testing::Range(0, 8), reference_case_name);

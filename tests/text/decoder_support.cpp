@@ -1,6 +1,9 @@
 #include "text/decoder_support.h"
 
 #include <cmath>
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -42,6 +45,24 @@ std::map<std::string, std::vector<float>> reference_tensors(const std::string& f
 }
 
 Variant variant_of_case(const nlohmann::json& c) { return *variant_from_name(c.at("variant").get<std::string>()); }
+
+int expect_matches_reference(const nlohmann::json& c, const std::map<std::string, std::vector<float>>& got,
+                             const std::string& label) {
+    constexpr double kErrorFactor = 3.0, kErrorFloor = 1e-6;
+    int compared = 0;
+    for (const auto& [name, want] : reference_tensors(c.at("file").get<std::string>())) {
+        auto it = got.find(name);
+        EXPECT_NE(it, got.end()) << label << ": the decoder did not produce " << name;
+        if (it == got.end()) continue;
+        const double err = relative_error(it->second, want);
+        const double ref_error = c.at("f32_error").at(name).get<double>();
+        const double tol = std::max(kErrorFactor * ref_error, kErrorFloor);
+        if (std::getenv("GD_PRINT_ERRORS")) std::printf("%-20s error %.3g reference's own %.3g\n", name.c_str(), err, ref_error);
+        EXPECT_LE(err, tol) << c.at("file").get<std::string>() << " " << label << " " << name;
+        ++compared;
+    }
+    return compared;
+}
 
 std::string reference_case_name(const ::testing::TestParamInfo<int>& p) {
     const nlohmann::json& c = reference_cases().at("cases").at(p.param);

@@ -38,6 +38,11 @@ std::unique_ptr<LoadedDecoder> load_decoder_on(const std::string& path, std::uni
 const nlohmann::json& reference_cases();
 std::map<std::string, std::vector<float>> reference_tensors(const std::string& file);
 Variant variant_of_case(const nlohmann::json& c);
+// Every reference tensor of case `c` against `got` (as run_all returns), each within 3x the reference's
+// own f32 error (floor 1e-6; see test_decoder_reference.cpp); `label` goes into failure messages.
+// Returns how many tensors were compared.
+int expect_matches_reference(const nlohmann::json& c, const std::map<std::string, std::vector<float>>& got,
+                             const std::string& label);
 // "e2b_short", "26b_a4b_long": a reference case's name for parameterised tests.
 std::string reference_case_name(const ::testing::TestParamInfo<int>& p);
 

@@ -580,6 +580,18 @@ void CudaBackend::launch_step(const StepGraph& g) {
     GD_CUDA(cudaGraphLaunch(g.exec, stream()));
 }
 
+Tensor CudaBackend::step_in_mode(StepMode mode, const std::function<Tensor()>& step) {
+    mode_ = mode;
+    try {
+        Tensor out = step();
+        mode_ = StepMode::Eager;
+        return out;
+    } catch (...) {
+        mode_ = StepMode::Eager;
+        throw;
+    }
+}
+
 Tensor CudaBackend::record_step(StepGraph& g, int64_t position, const std::function<Tensor()>& step) {
     if (!inputs_host_) {
         void* h = nullptr;
@@ -602,20 +614,17 @@ Tensor CudaBackend::record_step(StepGraph& g, int64_t position, const std::funct
     current_ = &g;
     arena_cursor_ = 0;
     input_cursor_ = kStepInputsHeader;
-    mode_ = StepMode::Record;
     GD_CUDA(cudaStreamBeginCapture(stream(), cudaStreamCaptureModeThreadLocal));
     Tensor out;
     cudaGraph_t graph = nullptr;
     try {
-        out = step();
+        out = step_in_mode(StepMode::Record, step);
     } catch (...) {
-        mode_ = StepMode::Eager;
         cudaStreamEndCapture(stream(), &graph);
         if (graph) cudaGraphDestroy(graph);
         cudaGetLastError();
         throw;
     }
-    mode_ = StepMode::Eager;
     GD_CUDA(cudaStreamEndCapture(stream(), &graph));
     const cudaError_t err = cudaGraphInstantiate(&g.exec, graph, 0);
     cudaGraphDestroy(graph);
@@ -634,15 +643,7 @@ Tensor CudaBackend::replay_step(StepGraph& g, int64_t position, const std::funct
     arena_cursor_ = 0;
     input_cursor_ = kStepInputsHeader;
     op_cursor_ = 0;
-    mode_ = StepMode::Replay;
-    Tensor out;
-    try {
-        out = step();
-    } catch (...) {
-        mode_ = StepMode::Eager;
-        throw;
-    }
-    mode_ = StepMode::Eager;
+    Tensor out = step_in_mode(StepMode::Replay, step);
     if (op_cursor_ != g.ops.size() || input_cursor_ != g.inputs_bytes) {
         // The step's host code has already moved on (its cache length): it cannot be run again.
         g.state = StepGraph::State::Failed;
@@ -665,15 +666,7 @@ Tensor CudaBackend::run_decode_step(const void* key, int64_t position, const std
         case StepGraph::State::New: {
             // Eager, counting the allocations the arena must hold; also makes every constant resident.
             measured_bytes_ = 0;
-            mode_ = StepMode::Measure;
-            Tensor out;
-            try {
-                out = step();
-            } catch (...) {
-                mode_ = StepMode::Eager;
-                throw;
-            }
-            mode_ = StepMode::Eager;
+            Tensor out = step_in_mode(StepMode::Measure, step);
             g.arena_bytes = measured_bytes_;
             g.state = StepGraph::State::Measured;
             return out;

@@ -101,6 +101,8 @@ private:
     // `scratch`; recording/replaying: staged in the pinned buffer, copied before the launch).
     const void* step_input(const void* host, size_t bytes, DeviceBuffer& scratch);
     const int64_t* position_offset() const;  // null when eager
+    // Runs `step` with the ops in `mode`, back to Eager however it ends.
+    Tensor step_in_mode(StepMode mode, const std::function<Tensor()>& step);
     Tensor record_step(StepGraph& g, int64_t position, const std::function<Tensor()>& step);
     Tensor replay_step(StepGraph& g, int64_t position, const std::function<Tensor()>& step);
     void launch_step(const StepGraph& g);
