@@ -1,12 +1,12 @@
-// gemmadesk-cli bench --model PATH [-p 512] [-n 128] [--threads N] [--repetitions R] [--json]
-// Prefill speed on a p-token prompt, generation speed over n tokens (greedy, no stop tokens), time to
-// first token and peak memory, plus the bytes of weights one generated token reads, which with the
-// measured speed gives the memory bandwidth achieved (the physical limit of decoding).
-#include <algorithm>
-#include <chrono>
+// gemmadesk-cli bench --model PATH [-p 512[,4096]] [-n 128] [-r R] [--images LIST] [--audio SECONDS]
+//                     [--ttft-image BUDGET] [--ceilings | --bandwidth GB/s] [--json] [model options]
+// Speed through the engine the app uses (bench_measure.h): prefill at each prompt length, batch-1
+// decode, image and audio encoding, time to first token for an image and a question, peak memory,
+// and the decode roofline (copy bandwidth / bytes of weights read per token).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "bench_measure.h"
 #include "commands.h"
 #include "engine_options.h"
 #include "format_util.h"
@@ -14,41 +14,94 @@
 namespace gd::cli {
 
 namespace {
-// Bytes of weights read to generate one token: every text weight except the per-layer-embedding
-// table (one row per token); on MoE layers only the routed experts' share.
-uint64_t bytes_per_generated_token(const Model& m) {
-    const TextConfig& c = m.config().text;
-    uint64_t b = 0;
-    for (const ModelTensor& t : m.files().tensors()) {
-        if (t.spec.in_mmproj || t.spec.part == Part::PleTable) continue;
-        if (t.spec.name.find("_exps.weight") != std::string::npos && c.num_experts > 0) {
-            b += t.view.nbytes / static_cast<uint64_t>(c.num_experts) * static_cast<uint64_t>(c.top_k_experts);
-        } else {
-            b += t.view.nbytes;
-        }
+
+const char* kUsage =
+    "usage: gemmadesk-cli bench --model PATH [-p N[,N...]] [-n N] [-r R] [--images LIST] [--audio SECONDS]\n"
+    "                           [--ttft-image BUDGET] [--ceilings | --bandwidth GB/s] [--json]\n"
+    "  -p LIST            prompt lengths, each prefilled on an empty cache (default 512)\n"
+    "  -n N               tokens decoded after the first prompt (default 128)\n"
+    "  -r R               repetitions of every timing; the mean is reported (default 1)\n"
+    "  --images LIST      vision tower time at these budgets (70,140,280,560,1120; 'all' for all five)\n"
+    "  --audio SECONDS    audio tower time on a clip this long (E2B/E4B; 30 for one whole piece)\n"
+    "  --ttft-image N     time to first token for an image of N soft tokens and a 50-token question\n"
+    "  --ceilings         first measure the backend's copy bandwidth and bf16 product speed\n"
+    "  --bandwidth GB/s   take this as the copy ceiling instead (for the decode roofline)\n";
+
+std::vector<int64_t> parse_list(const std::string& s, const std::string& what) {
+    std::vector<int64_t> v;
+    size_t i = 0;
+    while (i <= s.size()) {
+        const size_t j = std::min(s.find(',', i), s.size());
+        v.push_back(static_cast<int64_t>(parse_uint(s.substr(i, j - i), what)));
+        i = j + 1;
     }
-    return b;
+    return v;
 }
 
-std::vector<int32_t> bench_prompt(const Model& m, int64_t n) {
-    // Deterministic ordinary tokens (ids past the special and byte tokens of the vocabulary).
-    const int64_t V = m.config().text.vocab_size, lo = std::min<int64_t>(V / 2, 1000);
-    std::vector<int32_t> ids;
-    const int32_t bos = m.tokenizer().bos_id();
-    if (bos >= 0) ids.push_back(bos);
-    uint64_t x = 12345;
-    while (static_cast<int64_t>(ids.size()) < n) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
-        ids.push_back(static_cast<int32_t>(lo + static_cast<int64_t>((x >> 33) % static_cast<uint64_t>(V - lo))));
+nlohmann::json result_json(const BenchResult& r) {
+    nlohmann::json prefill = nlohmann::json::array(), images = nlohmann::json::array();
+    for (const auto& p : r.prefill)
+        prefill.push_back({{"tokens", p.tokens}, {"tokens_per_second", p.tokens_per_second}, {"first_token_ms", p.first_token_ms}});
+    for (const auto& e : r.images) images.push_back({{"budget", e.budget}, {"tokens", e.tokens}, {"ms", e.ms}});
+    nlohmann::json j = {{"prefill", prefill},
+                        {"gen_tokens_per_second", r.decode_tokens_per_second},
+                        {"images", images},
+                        {"weight_bytes_per_token", r.traffic.weight_bytes},
+                        {"expert_bytes_per_token", r.traffic.expert_bytes},
+                        {"one_device", r.one_device},
+                        {"peak_rss_bytes", r.peak_rss_bytes},
+                        {"backend_bytes", r.backend_bytes},
+                        {"gpu_used_bytes", r.gpu_used_bytes},
+                        {"achieved_gb_per_s", r.decode_tokens_per_second * static_cast<double>(r.traffic.weight_bytes) / 1e9}};
+    // The first prompt length under the old names, for scripts written against them.
+    j["prompt_tokens_per_second"] = r.prefill.front().tokens_per_second;
+    j["time_to_first_token_ms"] = r.prefill.front().first_token_ms;
+    if (r.audio) j["audio"] = {{"seconds", r.audio->budget / 1000.0}, {"tokens", r.audio->tokens}, {"ms", r.audio->ms}};
+    if (r.ttft_image_ms) j["ttft_image"] = {{"ms", *r.ttft_image_ms}, {"prompt_tokens", r.ttft_image_prompt_tokens}};
+    if (r.ceilings)
+        j["ceilings"] = {{"copy_gb_per_s", r.ceilings->copy_bytes_per_second / 1e9},
+                         {"bf16_tflops", r.ceilings->bf16_flops_per_second / 1e12},
+                         {"bf16_sampled_error", r.ceilings->gemm_max_error}};
+    if (r.roofline_tokens_per_second() > 0) {
+        j["roofline_tokens_per_second"] = r.roofline_tokens_per_second();
+        j["roofline_fraction"] = r.roofline_fraction();
     }
-    return ids;
+    return j;
 }
+
+void print_table(const BenchResult& r) {
+    std::printf("| test            |        value | notes\n|-----------------|-------------:|------\n");
+    for (const auto& p : r.prefill)
+        std::printf("| pp%-13lld | %8.1f t/s | first token after %.0f ms\n", static_cast<long long>(p.tokens),
+                    p.tokens_per_second, p.first_token_ms);
+    std::printf("| tg              | %8.2f t/s | %s of weights per token -> %.2f GB/s", r.decode_tokens_per_second,
+                human_bytes(r.traffic.weight_bytes).c_str(),
+                r.decode_tokens_per_second * static_cast<double>(r.traffic.weight_bytes) / 1e9);
+    if (r.roofline_tokens_per_second() > 0)
+        std::printf("; roofline %.1f t/s, %.0f%% of it", r.roofline_tokens_per_second(), 100 * r.roofline_fraction());
+    std::printf("\n");
+    for (const auto& e : r.images)
+        std::printf("| image %-9lld | %9.1f ms | %lld soft tokens\n", static_cast<long long>(e.budget), e.ms,
+                    static_cast<long long>(e.tokens));
+    if (r.audio)
+        std::printf("| audio %5.1f s   | %9.1f ms | %lld soft tokens\n", r.audio->budget / 1000.0, r.audio->ms,
+                    static_cast<long long>(r.audio->tokens));
+    if (r.ttft_image_ms)
+        std::printf("| ttft image      | %9.1f ms | encode + %lld-token prompt + first token\n", *r.ttft_image_ms,
+                    static_cast<long long>(r.ttft_image_prompt_tokens));
+    if (r.ceilings)
+        std::printf("ceilings: copy %.1f GB/s (read + written), bf16 product %.2f TFLOP/s\n",
+                    r.ceilings->copy_bytes_per_second / 1e9, r.ceilings->bf16_flops_per_second / 1e12);
+    std::printf("peak RSS %s, backend weights + peak buffers %s", human_bytes(r.peak_rss_bytes).c_str(),
+                human_bytes(r.backend_bytes).c_str());
+    if (r.gpu_used_bytes) std::printf(", GPU memory in use %s", human_bytes(r.gpu_used_bytes).c_str());
+    std::printf("\n");
+    if (!r.one_device) std::printf("(layers split between GPU and CPU: no single-device roofline)\n");
+}
+
 }  // namespace
 
 int cmd_bench(const Args& args) {
-    static const char* usage =
-        "usage: gemmadesk-cli bench --model PATH [-p N] [-n N] [--threads N] [--repetitions R] [--json]\n"
-        "  -p N  prompt tokens (default 512)   -n N  generated tokens (default 128)\n";
     std::vector<std::string> fixed;  // accept llama-bench's short -p / -n / -t / -r
     for (const std::string& s : args) {
         if (s == "-p") fixed.push_back("--prompt-tokens");
@@ -57,62 +110,54 @@ int cmd_bench(const Args& args) {
         else if (s == "-r") fixed.push_back("--repetitions");
         else fixed.push_back(s);
     }
-    const ParsedArgs a(fixed, options_union({kModelOptions, {"prompt-tokens", "gen-tokens", "repetitions"}}), {"json", "help"});
+    const ParsedArgs a(fixed,
+                       options_union({kModelOptions, {"prompt-tokens", "gen-tokens", "repetitions", "images", "audio",
+                                                      "ttft-image", "bandwidth"}}),
+                       {"json", "help", "ceilings"});
     if (a.flag("help")) {
-        std::printf("%s%s", usage, kModelOptionsHelp);
+        std::printf("%s%s", kUsage, kModelOptionsHelp);
         return 0;
     }
-    const int64_t p = static_cast<int64_t>(parse_uint(a.value_or("prompt-tokens", "512"), "-p"));
-    const int64_t n = static_cast<int64_t>(parse_uint(a.value_or("gen-tokens", "128"), "-n"));
-    const int reps = std::max(1, static_cast<int>(parse_uint(a.value_or("repetitions", "1"), "--repetitions")));
-    if (p < 1) throw UsageError("-p must be at least 1");
-    auto model = load_model(a, a.flag("json"));
-    const std::vector<int32_t> prompt = bench_prompt(*model, p);
-
-    GenerateOptions g;
-    g.sampling.temperature = 0;
-    g.max_tokens = n;
-    g.stop_ids = {-1};  // never stop early
-    Session session(model, std::min<int64_t>(model->config().text.max_position_embeddings, p + n + 1));
-    {  // warm-up: first-touch of buffers and caches
-        GenerateOptions w = g;
-        w.max_tokens = 2;
-        session.generate(std::vector<int32_t>(prompt.begin(), prompt.begin() + std::min<int64_t>(p, 8)), w);
-        session.reset();
+    BenchRequest r;
+    r.prompt_lengths = parse_list(a.value_or("prompt-tokens", "512"), "-p");
+    for (const int64_t p : r.prompt_lengths)
+        if (p < 1) throw UsageError("-p: every prompt length must be at least 1");
+    r.gen_tokens = static_cast<int64_t>(parse_uint(a.value_or("gen-tokens", "128"), "-n"));
+    r.repetitions = std::max(1, static_cast<int>(parse_uint(a.value_or("repetitions", "1"), "-r")));
+    if (auto im = a.value("images")) {
+        r.image_budgets = *im == "all" ? std::vector<int64_t>{70, 140, 280, 560, 1120} : parse_list(*im, "--images");
+        for (const int64_t b : r.image_budgets)
+            if (b < 1 || b > 1120) throw UsageError("--images: budgets are 1..1120 soft tokens");
     }
-    double pp = 0, tg = 0, ttft = 0;
-    GenerationStats last;
-    for (int r = 0; r < reps; ++r) {
-        session.reset();
-        const GenerationResult res = session.generate(prompt, g);
-        pp += res.stats.prompt_tokens_per_second();
-        tg += res.stats.generated_tokens_per_second();
-        ttft += res.stats.time_to_first_token;
-        last = res.stats;
+    if (auto s = a.value("audio")) {
+        r.audio_seconds = parse_double(*s, "--audio");
+        if (!(r.audio_seconds >= 0.1 && r.audio_seconds <= 600)) throw UsageError("--audio: 0.1 to 600 seconds");
     }
-    pp /= reps;
-    tg /= reps;
-    ttft /= reps;
-    const uint64_t bpt = bytes_per_generated_token(*model);
-    const double gbps = tg * static_cast<double>(bpt) / 1e9;
-    const std::string backend = model->placement();
+    if (auto t = a.value("ttft-image")) {
+        r.ttft_image_budget = static_cast<int64_t>(parse_uint(*t, "--ttft-image"));
+        if (r.ttft_image_budget < 1 || r.ttft_image_budget > 1120) throw UsageError("--ttft-image: 1..1120 soft tokens");
+    }
+    r.ceilings = a.flag("ceilings");
+    if (auto bw = a.value("bandwidth")) {
+        r.bandwidth = parse_double(*bw, "--bandwidth") * 1e9;
+        if (!(r.bandwidth > 0)) throw UsageError("--bandwidth: GB/s, more than 0");
+    }
+    const auto model = load_model(a, a.flag("json"), r.context_needed());
+    const BenchResult res = run_bench(model, r);
     if (a.flag("json")) {
-        nlohmann::json j = {{"model", *a.value("model")}, {"variant", describe(model->config())}, {"backend", backend},
-                            {"prompt_tokens", p}, {"gen_tokens", n}, {"repetitions", reps},
-                            {"prompt_tokens_per_second", pp}, {"gen_tokens_per_second", tg},
-                            {"time_to_first_token_ms", ttft * 1000}, {"peak_rss_bytes", last.peak_rss_bytes},
-                            {"kv_cache_bytes", last.kv_cache_bytes}, {"weight_bytes_per_token", bpt},
-                            {"achieved_gb_per_s", gbps}, {"load_seconds", model->load_seconds()}};
+        nlohmann::json j = result_json(res);
+        j["model"] = *a.value("model");
+        j["variant"] = describe(model->config());
+        j["backend"] = model->placement();
+        j["gen_tokens"] = r.gen_tokens;
+        j["repetitions"] = r.repetitions;
+        j["load_seconds"] = model->load_seconds();
         std::printf("%s\n", j.dump().c_str());
         return 0;
     }
-    std::printf("model    %s\n         %s\nbackend  %s\n", a.value("model")->c_str(), describe(model->config()).c_str(), backend.c_str());
-    std::printf("| test   |   tokens/s | notes\n|--------|-----------:|------\n");
-    std::printf("| pp%-4lld | %10.2f | time to first token %.0f ms\n", static_cast<long long>(p), pp, ttft * 1000);
-    std::printf("| tg%-4lld | %10.2f | %s of weights per token -> %.2f GB/s\n", static_cast<long long>(n), tg,
-                human_bytes(bpt).c_str(), gbps);
-    std::printf("peak RSS %s, KV cache %s, load %.2f s\n", human_bytes(last.peak_rss_bytes).c_str(),
-                human_bytes(last.kv_cache_bytes).c_str(), model->load_seconds());
+    std::printf("model    %s\n         %s\nbackend  %s (loaded in %.2f s)\n", a.value("model")->c_str(),
+                describe(model->config()).c_str(), model->placement().c_str(), model->load_seconds());
+    print_table(res);
     return 0;
 }
 

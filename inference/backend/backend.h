@@ -132,6 +132,7 @@ public:
     // out[t, :] = gelu_tanh(gate[t, :]) * up[t, :]. out may alias gate.
     virtual void gelu_mul(const Tensor& gate, const Tensor& up, const Tensor& out) = 0;
     virtual void add(const Tensor& a, const Tensor& b, const Tensor& out) = 0;   // out may alias a or b
+    virtual void copy(const Tensor& src, const Tensor& dst) = 0;                 // same shape, no overlap
     virtual void scale(const Tensor& x, float s) = 0;                            // in place
     virtual void mul_rows(const Tensor& x, const std::vector<float>& v) = 0;     // x[t, c] *= v[c]; in place
     virtual void softcap(const Tensor& x, float cap) = 0;                        // x = cap * tanh(x / cap)

@@ -155,6 +155,33 @@ TEST_P(CliContract, BenchReportsSpeedsAndMemory) {
     EXPECT_GT(j.at("weight_bytes_per_token").get<double>(), 0);
 }
 
+// Every part of the benchmark on a model with both towers: each prompt length, the budgets, a clip,
+// the image question, the ceilings and the roofline they give.
+TEST_P(CliContract, BenchMeasuresEveryPartAndTheRoofline) {
+    const auto model = tiny_model("e2b", GetParam());
+    const json j = run_json("bench --model " + model +
+                            " -p 16,40 -n 4 --images 70,140 --audio 2 --ttft-image 70 --ceilings --device cpu --json");
+    ASSERT_EQ(j.at("prefill").size(), 2u);
+    EXPECT_EQ(j.at("prefill")[1].at("tokens").get<int>(), 40);
+    for (const json& p : j.at("prefill")) EXPECT_GT(p.at("tokens_per_second").get<double>(), 0);
+    ASSERT_EQ(j.at("images").size(), 2u);
+    EXPECT_EQ(j.at("images")[1].at("budget").get<int>(), 140);
+    EXPECT_GT(j.at("images")[1].at("tokens").get<int>(), j.at("images")[0].at("tokens").get<int>());
+    EXPECT_GT(j.at("images")[0].at("ms").get<double>(), 0);
+    EXPECT_EQ(j.at("audio").at("tokens").get<int>(), 50) << "25 soft tokens per second of audio";
+    EXPECT_GT(j.at("ttft_image").at("prompt_tokens").get<int>(), 50 + j.at("images")[0].at("tokens").get<int>());
+    EXPECT_GT(j.at("ceilings").at("copy_gb_per_s").get<double>(), 0.1);
+    EXPECT_GT(j.at("ceilings").at("bf16_tflops").get<double>(), 0);
+    // roofline = copy bandwidth / bytes per token; fraction = decode speed / roofline.
+    const double roof = j.at("ceilings").at("copy_gb_per_s").get<double>() * 1e9 / j.at("weight_bytes_per_token").get<double>();
+    EXPECT_NEAR(j.at("roofline_tokens_per_second").get<double>(), roof, roof * 1e-9);
+    EXPECT_NEAR(j.at("roofline_fraction").get<double>(), j.at("gen_tokens_per_second").get<double>() / roof, 1e-9);
+
+    std::string out;  // a tower the model lacks is a clear error
+    EXPECT_EQ(test::run_command(test::cli_path() + " bench --model " + tiny_model("31b", GetParam()) + " -p 8 -n 2 --audio 1", &out), 1);
+    EXPECT_NE(out.find("no audio tower"), std::string::npos) << out;
+}
+
 std::string format_name(const ::testing::TestParamInfo<bool>& p) { return p.param ? "gguf" : "safetensors"; }
 
 INSTANTIATE_TEST_SUITE_P(Formats, CliContract, ::testing::Bool(), format_name);

@@ -7,7 +7,7 @@
 // cannot pass.
 //
 // Tolerances follow from the arithmetic of the two implementations:
-//  * add, scale, mul_rows, add_rows, clamp, relu are one IEEE operation per element on both sides
+//  * copy, add, scale, mul_rows, add_rows, clamp, relu are one IEEE operation per element on both sides
 //    (the CUDA kernels round each product and sum on its own, no FMA contraction): bit-exact.
 //  * The other elementwise ops and the pool/convolution do the same f32 operations in the same order,
 //    except tanh and exp, which the GPU takes in double and rounds once and the CPU takes from glibc
@@ -158,6 +158,8 @@ TEST(CudaOps, AddScaleAndColumnOpsAreExact) {
                 Placed O = place(b, s.rows, s.cols, nans(s.rows, s.cols), pad);
                 b.add(A.t, B.t, O.t);
                 out.push_back({"add", get(b, O.t), kExact});
+                b.copy(B.t, O.t);
+                out.push_back({"copy", get(b, O.t), kExact});
                 b.add(A.t, B.t, A.t);  // out aliases a
                 out.push_back({"add into a", get(b, A.t), kExact});
                 b.add(A.t, B.t, B.t);  // out aliases b

@@ -1,7 +1,9 @@
 // Row-wise and elementwise ops of the CPU backend: RMSNorm, RoPE, GELU-gated products, adds, scales
 // and the logit softcap. All are cheap next to the matrix products, so they are plain loops the
 // compiler vectorises, split over the thread pool by rows.
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "backend/cpu/cpu_backend.h"
 #include "common/error.h"
@@ -102,6 +104,20 @@ void CpuBackend::add(const Tensor& a, const Tensor& b, const Tensor& out) {
         float* o = out.row(t);
         for (int64_t c = 0; c < a.cols; ++c) o[c] = x[c] + y[c];
     }
+}
+
+void CpuBackend::copy(const Tensor& src, const Tensor& dst) {
+    check_same_shape(src, dst, "copy");
+    // Rows in parallel: one core alone does not reach the memory's bandwidth (the copy ceiling of
+    // the benchmarks is measured with this op).
+    const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, src.cols));
+    for_rows(src.rows, grain, [&](int64_t b, int64_t e) {
+        if (src.ld == src.cols && dst.ld == dst.cols) {
+            std::memcpy(dst.row(b), src.row(b), static_cast<size_t>((e - b) * src.cols) * sizeof(float));
+            return;
+        }
+        for (int64_t t = b; t < e; ++t) std::memcpy(dst.row(t), src.row(t), static_cast<size_t>(src.cols) * sizeof(float));
+    });
 }
 
 void CpuBackend::scale(const Tensor& x, float s) {

@@ -323,6 +323,14 @@ void CudaBackend::add(const Tensor& a, const Tensor& b, const Tensor& out) {
     cuda::add(mat(a), mat(b), mat(out), stream());
 }
 
+void CudaBackend::copy(const Tensor& src, const Tensor& dst) {
+    require(src.rows == dst.rows && src.cols == dst.cols, "copy");
+    if (replaying("copy", {src.data, dst.data}, {src.rows, src.cols})) return;
+    GD_CUDA(cudaMemcpy2DAsync(dst.data, static_cast<size_t>(dst.ld) * sizeof(float), src.data,
+                              static_cast<size_t>(src.ld) * sizeof(float), static_cast<size_t>(src.cols) * sizeof(float),
+                              static_cast<size_t>(src.rows), cudaMemcpyDeviceToDevice, stream()));
+}
+
 void CudaBackend::scale(const Tensor& x, float s) {
     if (replaying("scale", {x.data}, {x.rows, x.cols})) return;
     cuda::scale(mat(x), s, stream());

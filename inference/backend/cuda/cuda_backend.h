@@ -50,6 +50,7 @@ public:
     void rope(const Tensor& x, int64_t head_dim, const std::vector<float>& inv_freq, int64_t first_position) override;
     void gelu_mul(const Tensor& gate, const Tensor& up, const Tensor& out) override;
     void add(const Tensor& a, const Tensor& b, const Tensor& out) override;
+    void copy(const Tensor& src, const Tensor& dst) override;
     void scale(const Tensor& x, float s) override;
     void mul_rows(const Tensor& x, const std::vector<float>& v) override;
     void softcap(const Tensor& x, float cap) override;
