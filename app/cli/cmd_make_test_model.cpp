@@ -13,7 +13,7 @@ namespace {
 const char* kUsage =
     "usage: gemmadesk-cli make-test-model --variant e2b|e4b|26b-a4b|31b [--size tiny|full]\n"
     "                                     [--format gguf|safetensors] [--dtype TYPE] [--seed N]\n"
-    "                                     [--out PATH] [--threads N] [--shard-size SIZE]\n"
+    "                                     [--out PATH] [--threads N] [--shard-size SIZE] [--repeat-rows]\n"
     "  --size       tiny (default): toy dimensions, same structure; full: the real shapes\n"
     "  --format     gguf (default): PATH.gguf plus mmproj-PATH.gguf; safetensors: a Hugging Face folder\n"
     "  --dtype      f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k,\n"
@@ -21,14 +21,16 @@ const char* kUsage =
     "  --seed       random seed (default 0); the same seed gives byte-identical files\n"
     "  --out        output file (GGUF) or folder (safetensors); default gemma4-VARIANT-SIZE-DTYPE\n"
     "  --threads    worker threads (default: all cores)\n"
-    "  --shard-size safetensors shard size, e.g. 2GiB (default 4GiB for full models, one file for tiny)\n";
+    "  --shard-size safetensors shard size, e.g. 2GiB (default 4GiB for full models, one file for tiny)\n"
+    "  --repeat-rows for speed benchmarks: each ~8 MiB piece of a tensor computes 32 random rows and repeats\n"
+    "               them, so a full-size model is written at disk speed (the values mean nothing anyway)\n";
 
 }  // namespace
 
 int cmd_make_test_model(const Args& args) {
     TestModelOptions o;
     try {
-        const ParsedArgs a(args, {"variant", "size", "format", "dtype", "seed", "out", "threads", "shard-size"}, {"help"});
+        const ParsedArgs a(args, {"variant", "size", "format", "dtype", "seed", "out", "threads", "shard-size"}, {"help", "repeat-rows"});
         if (a.flag("help")) {
             std::printf("%s", kUsage);
             return 0;
@@ -53,6 +55,7 @@ int cmd_make_test_model(const Args& args) {
         o.out = a.value_or("out", "");
         o.threads = static_cast<unsigned>(parse_uint(a.value_or("threads", "0"), "--threads"));
         if (auto s = a.value("shard-size")) o.shard_bytes = parse_bytes(*s);
+        o.repeat_rows = a.flag("repeat-rows");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "make-test-model: %s\n\n%s", e.what(), kUsage);
         return 2;

@@ -1,5 +1,6 @@
 #include "testmodel/test_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -54,6 +55,7 @@ struct Layout {
     std::vector<uint64_t> stored_shape;
     DType type;
     bool gguf;
+    bool repeat_rows = false;  // TestModelOptions::repeat_rows
 
     uint64_t row_elems() const { return stored_shape.empty() ? 1 : stored_shape.back(); }
 
@@ -75,13 +77,19 @@ struct Layout {
         const uint64_t row_bytes = dtype_bytes(type, n);
         std::vector<float> row(n);
         const bool plain = !gguf || spec->gguf_layout == GgufLayout::Same;
-        for (uint64_t r = 0; r < nrows; ++r) {
+        const uint64_t computed = repeat_rows ? std::min<uint64_t>(nrows, kRepeatPoolRows) : nrows;
+        for (uint64_t r = 0; r < computed; ++r) {
             const uint64_t base = (row0 + r) * n;
             if (plain) init.fill(base, row.data(), n);
             else for (uint64_t k = 0; k < n; ++k) row[k] = canonical_value(init, base + k);
             quantize_row(type, row.data(), dst + r * row_bytes, n);
         }
+        for (uint64_t r = computed; r < nrows; ++r)
+            std::memcpy(dst + r * row_bytes, dst + repeated_row(row0 + r) * row_bytes, row_bytes);
     }
+
+    // The pool row that row `r` of a piece repeats (a multiplicative hash: neighbours differ).
+    static uint64_t repeated_row(uint64_t r) { return (r * 0x9E3779B97F4A7C15ull >> 32) % kRepeatPoolRows; }
 };
 
 std::vector<GgufValue> string_values(const std::vector<std::string>& v) {
@@ -213,7 +221,7 @@ void write_gguf_model(const TestModelOptions& o, const ModelConfig& c, const Tes
         // GGUF stores scalars as 1-element 1-D tensors (spec §6.4).
         const std::vector<uint64_t> stored = shape.empty() ? std::vector<uint64_t>{1} : shape;
         auto item = std::make_unique<std::pair<Layout, WeightInit>>(
-            Layout{&t, stored, gguf_storage_type(t.name, stored, o.dtype), true}, WeightInit(t, o.seed, c));
+            Layout{&t, stored, gguf_storage_type(t.name, stored, o.dtype), true, o.repeat_rows}, WeightInit(t, o.seed, c));
         const auto* it = item.get();
         (t.in_mmproj ? mm : text).add_tensor(t.name, stored, it->first.type,
                                                [it](uint8_t* dst, uint64_t row0, uint64_t nrows) {
@@ -249,7 +257,7 @@ void write_safetensors_model(const TestModelOptions& o, const ModelConfig& c, co
     uint64_t in_shard = 0;
     for (const ExpectedTensor& t : tensors) {
         if (t.gguf_only) continue;
-        auto item = std::make_unique<std::pair<Layout, WeightInit>>(Layout{&t, t.shape, o.dtype, false},
+        auto item = std::make_unique<std::pair<Layout, WeightInit>>(Layout{&t, t.shape, o.dtype, false, o.repeat_rows},
                                                                    WeightInit(t, o.seed, c));
         const auto* it = item.get();
         uint64_t elems = 1;

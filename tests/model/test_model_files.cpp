@@ -125,6 +125,43 @@ TEST(TestModels, AreByteForByteDeterministic) {
     EXPECT_EQ(test::read_file(dir + "/a/hf/tokenizer.json"), test::read_file(dir + "/b/hf/tokenizer.json"));
 }
 
+// --repeat-rows (benchmark models): the first rows of each piece are the exact model's, the others
+// copies of them, so every row is a valid row of the stored type; small tensors are unchanged.
+TEST(TestModels, RepeatedRowsCopyTheExactModelsFirstRows) {
+    const std::string dir = test::scratch_dir("repeat-rows");
+    fs::create_directories(dir + "/exact");
+    fs::create_directories(dir + "/repeat");
+    const std::string exact = make_model(dir + "/exact", Variant::E2B, TestModelFormat::Gguf, DType::Q8_0);
+    TestModelOptions o;
+    o.variant = Variant::E2B;
+    o.dtype = DType::Q8_0;
+    o.seed = 1;
+    o.repeat_rows = true;
+    o.out = dir + "/repeat/model.gguf";
+    write_test_model(o);
+    const ModelFiles a = ModelFiles::open({exact}), b = ModelFiles::open({o.out});
+    ASSERT_EQ(a.tensors().size(), b.tensors().size());
+    int repeated = 0;
+    for (size_t i = 0; i < a.tensors().size(); ++i) {
+        const TensorView& x = a.tensors()[i].view;
+        const TensorView& y = b.tensors()[i].view;
+        ASSERT_EQ(x.name, y.name);
+        ASSERT_EQ(x.nbytes, y.nbytes);
+        const uint64_t rows = x.shape.size() < 2 ? 1 : x.elements() / x.shape.back();
+        const uint64_t row_bytes = x.nbytes / rows;
+        const uint64_t pool = std::min<uint64_t>(rows, kRepeatPoolRows);  // tiny tensors are one piece
+        EXPECT_EQ(std::memcmp(x.data, y.data, pool * row_bytes), 0) << x.name;
+        for (uint64_t r = pool; r < rows; ++r) {
+            bool found = false;
+            for (uint64_t p = 0; p < pool && !found; ++p)
+                found = std::memcmp(y.data + r * row_bytes, x.data + p * row_bytes, row_bytes) == 0;
+            ASSERT_TRUE(found) << x.name << " row " << r;
+            ++repeated;
+        }
+    }
+    EXPECT_GT(repeated, 1000);  // the embedding and PLE tables have thousands of rows
+}
+
 TEST(TestModels, QuantizedGgufKeepsSmallTensorsInF32AndFallsBackOnShortRows) {
     const std::string dir = test::scratch_dir("quantized");
     const ModelFiles m = ModelFiles::open({make_model(dir, Variant::B31, TestModelFormat::Gguf, DType::Q4_K)});
