@@ -91,15 +91,21 @@ for item in "${list[@]}"; do
   log "$name: $(du -h "$file" | cut -f1) + mmproj $(du -h "$dir/mmproj-$name.gguf" | cut -f1)"
   extra=(--images all --ttft-image 1120)
   [[ $variant == e2b || $variant == e4b ]] && extra+=(--audio 30)
-  # The ceilings once, on the first model; later models use the same copy bandwidth.
-  if [[ -z $bandwidth ]]; then extra+=(--ceilings); else extra+=(--bandwidth "$bandwidth"); fi
-  log "$name: gemmadesk-bench"
-  if "$bench" bench --model "$file" --device "$device" -p "$prompts" -n "$gen" -r "$reps" "${extra[@]}" --json \
-      > "$out/gd-$name.json" 2> "$out/gd-$name.err"; then
-    [[ -z $bandwidth ]] && bandwidth=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ceilings']['copy_gb_per_s'])" "$out/gd-$name.json")
-  else
-    log "$name: gemmadesk-bench failed: $(tail -2 "$out/gd-$name.err" | tr '\n' ' ')"
+  # The ceilings once, in a process of their own (their buffers would count in a model's peak memory).
+  if [[ -z $bandwidth ]]; then
+    log "ceilings (copy, bf16 product) on $device"
+    if "$bench" bench --model "$file" --device "$device" -p 8 -n 1 --ceilings --json > "$out/ceilings.json" \
+        2> "$out/ceilings.err"; then
+      bandwidth=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ceilings']['copy_gb_per_s'])" "$out/ceilings.json")
+      log "copy bandwidth $bandwidth GB/s"
+    else
+      log "ceilings failed: $(tail -2 "$out/ceilings.err" | tr '\n' ' ')"
+    fi
   fi
+  [[ -n $bandwidth ]] && extra+=(--bandwidth "$bandwidth")
+  log "$name: gemmadesk-bench"
+  "$bench" bench --model "$file" --device "$device" -p "$prompts" -n "$gen" -r "$reps" "${extra[@]}" --json \
+    > "$out/gd-$name.json" 2> "$out/gd-$name.err" || log "$name: gemmadesk-bench failed: $(tail -2 "$out/gd-$name.err" | tr '\n' ' ')"
   if [[ $device == cuda && $variant == e2b && $type == q4_k ]]; then
     log "$name: decode with the steps launched one by one (GD_CUDA_GRAPHS=0)"
     GD_CUDA_GRAPHS=0 "$bench" bench --model "$file" --device cuda -p "${prompts%%,*}" -n "$gen" -r "$reps" --json \
@@ -112,8 +118,11 @@ for item in "${list[@]}"; do
   fi
   if [[ $llama != none && -x $llama ]]; then
     log "$name: llama-bench"
-    "$llama" -m "$file" -p "$prompts" -n "$gen" -r "$reps" -ngl "$ngl" -fa 1 -t "$threads" -o json \
+    # Prefill at each length on an empty cache; decode after the first prompt length (-d), as ours.
+    "$llama" -m "$file" -p "$prompts" -n 0 -r "$reps" -ngl "$ngl" -fa 1 -t "$threads" -o json \
       > "$out/llama-$name.json" 2> "$out/llama-$name.err" || log "$name: llama-bench failed: $(tail -2 "$out/llama-$name.err" | tr '\n' ' ')"
+    "$llama" -m "$file" -p 0 -n "$gen" -d "${prompts%%,*}" -r "$reps" -ngl "$ngl" -fa 1 -t "$threads" -o json \
+      > "$out/llama-$name-tg.json" 2>> "$out/llama-$name.err" || log "$name: llama-bench (decode) failed"
   elif [[ $llama != none ]]; then
     log "no llama-bench: $(tail -3 "$out/llamacpp-build.txt" 2>/dev/null | tr '\n' ' ')"
   fi

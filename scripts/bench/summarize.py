@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Tables of run_bench.sh's results: gd-<model>.json (gemmadesk-bench) and llama-<model>.json
-(llama-bench) in one folder -> markdown on stdout. Standard library only."""
+"""Tables of run_bench.sh's results: gd-<model>.json (gemmadesk-bench), llama-<model>.json (llama-bench
+prefill) and llama-<model>-tg.json (llama-bench decode after the first prompt length) in one folder ->
+markdown on stdout. Standard library only."""
 import glob
 import json
 import os
@@ -40,13 +41,17 @@ def ratio(a, b):
 def main(folder):
     names = sorted(os.path.basename(p)[3:-5] for p in glob.glob(os.path.join(folder, "gd-*.json"))
                    if not p.endswith("-eager.json"))
-    rows, towers, ceilings = [], [], None
+    rows, towers = [], []
+    ceilings = (load(os.path.join(folder, "ceilings.json")) or {}).get("ceilings")
+    lengths = []
     for name in names:
         gd = load(os.path.join(folder, f"gd-{name}.json"))
         if not gd:
             continue
         ceilings = ceilings or gd.get("ceilings")
-        ll = llama_speeds(load(os.path.join(folder, f"llama-{name}.json")))
+        lengths = lengths or [p["tokens"] for p in gd["prefill"]]
+        ll = llama_speeds((load(os.path.join(folder, f"llama-{name}.json")) or []) +
+                          (load(os.path.join(folder, f"llama-{name}-tg.json")) or []))
         eager = load(os.path.join(folder, f"gd-{name}-eager.json"))
         pp = {p["tokens"]: p["tokens_per_second"] for p in gd["prefill"]}
         tg = gd["gen_tokens_per_second"]
@@ -55,14 +60,15 @@ def main(folder):
         variant, _, wtype = name.rpartition("-")
         target = TARGETS.get(variant) if wtype.startswith("q4") else None
         frac = gd.get("roofline_fraction")
-        rows.append("| {} | {:.2f} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            name, gd["weight_bytes_per_token"] / 1e9,
-            fmt(pp.get(512), 0), fmt(ll.get(("pp", 512)), 0), fmt(ratio(pp.get(512), ll.get(("pp", 512))), 2),
-            fmt(pp.get(4096), 0), fmt(ll.get(("pp", 4096)), 0), fmt(ratio(pp.get(4096), ll.get(("pp", 4096))), 2),
-            fmt(tg), fmt(eager["gen_tokens_per_second"] if eager else None), fmt(ll_tg), fmt(ratio(tg, ll_tg), 2),
-            fmt(roof),
-            "–" if frac is None else f"{100 * frac:.0f}%" + ("" if target is None else (" ✓" if frac >= target else f" (target {100 * target:.0f}%)")),
-            "–" if not roof or not ll_tg else f"{100 * ll_tg / roof:.0f}%"))
+        cells = [name, f"{gd['weight_bytes_per_token'] / 1e9:.3f}"]
+        for n in lengths:
+            cells += [fmt(pp.get(n), 0), fmt(ll.get(("pp", n)), 0), fmt(ratio(pp.get(n), ll.get(("pp", n))), 2)]
+        cells += [fmt(tg), fmt(eager["gen_tokens_per_second"] if eager else None), fmt(ll_tg), fmt(ratio(tg, ll_tg), 2),
+                  fmt(roof),
+                  "–" if frac is None else f"{100 * frac:.0f}%" +
+                  ("" if target is None else (" ✓" if frac >= target else f" (target {100 * target:.0f}%)")),
+                  "–" if not roof or not ll_tg else f"{100 * ll_tg / roof:.0f}%"]
+        rows.append("| " + " | ".join(cells) + " |")
         images = {i["budget"]: i["ms"] for i in gd.get("images", [])}
         mem = gd.get("gpu_used_bytes") or gd.get("peak_rss_bytes")
         towers.append("| {} | {} | {} | {} | {:.2f} |".format(
@@ -74,9 +80,13 @@ def main(folder):
         print("| ceiling | measured |\n|---|---|")
         print(f"| copy (bytes read + written) | {ceilings['copy_gb_per_s']:.0f} GB/s |")
         print(f"| bf16 product through the backend | {ceilings['bf16_tflops']:.1f} TFLOP/s |\n")
-    print("| model | GB read / token | pp512 | llama.cpp | ratio | pp4096 | llama.cpp | ratio | tg | tg eager | "
-          "llama.cpp | ratio | roofline t/s | of roofline | llama.cpp of roofline |")
-    print("|---|" + "---:|" * 14)
+    head = ["model", "GB read / token"]
+    for n in lengths:
+        head += [f"pp{n}", "llama.cpp", "ratio"]
+    head += [f"tg (after pp{lengths[0] if lengths else '?'})", "tg eager", "llama.cpp", "ratio", "roofline t/s",
+             "of roofline", "llama.cpp of roofline"]
+    print("| " + " | ".join(head) + " |")
+    print("|---|" + "---:|" * (len(head) - 1))
     print("\n".join(rows))
     print("\n| model | image 70 ms | 140 | 280 | 560 | 1120 | audio 30 s ms | TTFT 1120-token image + 50 tokens ms | "
           "peak memory GiB |")
