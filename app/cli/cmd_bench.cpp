@@ -121,9 +121,12 @@ int cmd_bench(const Args& args) {
     BenchRequest r;
     r.prompt_lengths = parse_list(a.value_or("prompt-tokens", "512"), "-p");
     for (const int64_t p : r.prompt_lengths)
-        if (p < 1) throw UsageError("-p: every prompt length must be at least 1");
+        if (p < 1 || p > (int64_t{1} << 30)) throw UsageError("-p: every prompt length must be 1 to 2^30");
     r.gen_tokens = static_cast<int64_t>(parse_uint(a.value_or("gen-tokens", "128"), "-n"));
-    r.repetitions = std::max(1, static_cast<int>(parse_uint(a.value_or("repetitions", "1"), "-r")));
+    if (r.gen_tokens > (int64_t{1} << 30)) throw UsageError("-n: too many tokens");
+    const uint64_t reps = parse_uint(a.value_or("repetitions", "1"), "-r");
+    if (reps < 1 || reps > 1000) throw UsageError("-r: 1 to 1000 repetitions");
+    r.repetitions = static_cast<int>(reps);
     if (auto im = a.value("images")) {
         r.image_budgets = *im == "all" ? std::vector<int64_t>{70, 140, 280, 560, 1120} : parse_list(*im, "--images");
         for (const int64_t b : r.image_budgets)

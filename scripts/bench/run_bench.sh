@@ -12,7 +12,7 @@
 # On a GPU machine (the device tool's copy of this repository, .devcarry carried, made by
 # scripts/cuda/pack_tests.sh and scripts/bench/pack_llamacpp.sh): with no --bench, unpacks
 # gemmadesk-bench; with no --llama-bench, builds it for CUDA from the packed source in the background
-# while the first models are written. Each model is written (unless DIR holds it), measured by both
+# while the first model is written (measuring starts after the build). Each model is written (unless DIR holds it), measured by both
 # programs one after the other, and deleted unless --keep (the disk holds one large model at a time).
 # Results: $OUT (or /tmp/gd-out): bench.md, one JSON file per model and program, the logs.
 set -uo pipefail
@@ -91,6 +91,12 @@ for item in "${list[@]}"; do
   log "$name: $(du -h "$file" | cut -f1) + mmproj $(du -h "$dir/mmproj-$name.gguf" | cut -f1)"
   extra=(--images all --ttft-image 1120)
   [[ $variant == e2b || $variant == e4b ]] && extra+=(--audio 30)
+  # llama.cpp's build shares the CPU, which would slow our launches: measure only after it.
+  if [[ -n $llama_pid ]]; then
+    log "waiting for the llama.cpp build"
+    wait "$llama_pid" || true
+    llama_pid=""
+  fi
   # The ceilings once, in a process of their own (their buffers would count in a model's peak memory).
   if [[ -z $bandwidth ]]; then
     log "ceilings (copy, bf16 product) on $device"
@@ -110,11 +116,6 @@ for item in "${list[@]}"; do
     log "$name: decode with the steps launched one by one (GD_CUDA_GRAPHS=0)"
     GD_CUDA_GRAPHS=0 "$bench" bench --model "$file" --device cuda -p "${prompts%%,*}" -n "$gen" -r "$reps" --json \
       > "$out/gd-$name-eager.json" 2>> "$out/gd-$name.err"
-  fi
-  if [[ -n $llama_pid ]]; then
-    log "waiting for the llama.cpp build"
-    wait "$llama_pid" || true
-    llama_pid=""
   fi
   if [[ $llama != none && -x $llama ]]; then
     log "$name: llama-bench"
