@@ -27,8 +27,9 @@ struct Ceilings {
     double gemm_max_error = 0;          // sampled |y - ref| / sum |w x| (the product's own scale)
 };
 
-// Throws gd::Error when the product's sampled entries are wrong beyond bf16 rounding (2e-2 of the
-// row's scale: activations may be rounded to bf16 before the product) or the buffers do not fit.
+// Throws gd::Error when the product's sampled entries are wrong beyond bf16 rounding (2^-8 of the
+// entry's scale sum |w x|: activations may be rounded to bf16 before the product) or the buffers do
+// not fit.
 Ceilings measure_ceilings(Backend& backend, const CeilingOptions& options = {});
 
 }  // namespace gd
