@@ -52,6 +52,13 @@ double max_abs_diff(const std::vector<float>& a, const std::vector<float>& ref) 
     return m;
 }
 
+std::vector<float> normal(size_t n, std::mt19937& rng, float mean, float sd) {
+    std::normal_distribution<float> d(mean, sd);
+    std::vector<float> v(n);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
 Tensor put(Backend& b, int64_t rows, int64_t cols, const std::vector<float>& values) {
     if (static_cast<int64_t>(values.size()) != rows * cols) throw Error("put: size mismatch");
     Tensor t = b.alloc(rows, cols);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,9 @@ uint32_t fresh_seed();
 double rel_l2(const std::vector<float>& a, const std::vector<float>& ref);
 // max |a − ref|
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& ref);
+
+// n values drawn from N(mean, sd) (test inputs; `rng` seeded from `seed`).
+std::vector<float> normal(size_t n, std::mt19937& rng, float mean = 0.0f, float sd = 1.0f);
 
 // A tensor on backend b holding `values`, and back.
 Tensor put(Backend& b, int64_t rows, int64_t cols, const std::vector<float>& values);

@@ -47,6 +47,8 @@
 namespace gd::test {
 namespace {
 
+using test::normal;
+
 constexpr double kF32Tolerance = 1e-5;
 constexpr double kBf16Tolerance = 4e-3;
 constexpr double kF16Tolerance = 1e-3;
@@ -72,13 +74,6 @@ std::vector<Shape> shapes_for(DType t) {
     }
 }
 
-std::vector<float> normal(std::mt19937& rng, size_t n) {
-    std::normal_distribution<float> d(0.0f, 1.0f);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-}
-
 // A weight [experts,] rows x cols stored as `type`: random values quantized row by row.
 struct StoredWeight {
     std::vector<uint8_t> bytes;
@@ -91,7 +86,7 @@ StoredWeight make_weight(DType type, const Shape& s, std::mt19937& rng) {
     const size_t n_rows = static_cast<size_t>(s.experts * s.rows);
     StoredWeight w;
     w.bytes.resize(n_rows * row_bytes);
-    const std::vector<float> values = normal(rng, n_rows * static_cast<size_t>(s.cols));
+    const std::vector<float> values = normal(n_rows * static_cast<size_t>(s.cols), rng);
     for (size_t r = 0; r < n_rows; ++r)
         quantize_row(type, values.data() + r * static_cast<size_t>(s.cols), w.bytes.data() + r * row_bytes,
                      static_cast<uint64_t>(s.cols));
@@ -141,7 +136,7 @@ TEST_P(CudaMatmul, MatchesCpuOnTheSameStoredBytes) {
                                      " T" + std::to_string(T);
             SCOPED_TRACE(what);
             const double tol = tolerance(type, T);
-            const std::vector<float> x = normal(rng, static_cast<size_t>(T * K));
+            const std::vector<float> x = normal(static_cast<size_t>(T * K), rng);
 
             Tensor yc = cpu->alloc(T, N);
             cpu->matmul(wc, put(*cpu, T, K, x), yc, s.expert);
@@ -156,7 +151,7 @@ TEST_P(CudaMatmul, MatchesCpuOnTheSameStoredBytes) {
 
             // Column views: x at column 5 of a [T, K + 7] matrix (ld K + 7, not 16-byte aligned), y at
             // column 1 of a [T, N + 4] matrix of NaN.
-            std::vector<float> x_wide = normal(rng, static_cast<size_t>(T * (K + 7)));
+            std::vector<float> x_wide = normal(static_cast<size_t>(T * (K + 7)), rng);
             for (int64_t t = 0; t < T; ++t)
                 for (int64_t k = 0; k < K; ++k) x_wide[t * (K + 7) + 5 + k] = x[t * K + k];
             const Tensor xv = put(*gpu, T, K + 7, x_wide).view_cols(5, K);
@@ -227,7 +222,7 @@ TEST(CudaMatvec, F32WeightsMatchCpu) {
     const cuda::WeightView wv{DType::F32, wg.device_data, s.experts, s.rows, s.cols, wg.row_bytes};
     for (int64_t T : {1, 2, 3, 8}) {
         SCOPED_TRACE("T " + std::to_string(T));
-        const std::vector<float> x = normal(rng, static_cast<size_t>(T * s.cols));
+        const std::vector<float> x = normal(static_cast<size_t>(T * s.cols), rng);
         Tensor yc = cpu->alloc(T, s.rows);
         cpu->matmul(wc, put(*cpu, T, s.cols, x), yc, s.expert);
         const Tensor xg = put(*gpu, T, s.cols, x);

@@ -43,6 +43,7 @@ namespace {
 
 using test::get;
 using test::max_abs_diff;
+using test::normal;
 using test::put;
 using test::rel_l2;
 
@@ -54,13 +55,6 @@ constexpr int64_t kFewTokens = 8;         // cuda::kMatvecMaxRows: up to this ma
 double expert_tolerance(DType gate_up, DType down, int64_t T) {
     if (T <= kFewTokens || (gate_up == DType::F32 && down == DType::F32)) return kExpertTol;
     return kExpertGemmTol;
-}
-
-std::vector<float> normal(size_t n, std::mt19937& rng, float sd = 1.0f) {
-    std::normal_distribution<float> d(0.0f, sd);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
 }
 
 // A weight [experts, rows, cols] (or a vector [cols] when experts == 0) stored as `type`: the bytes
@@ -96,7 +90,7 @@ StoredWeight store(const std::string& name, DType type, int64_t experts, int64_t
 // Router logits [T, E]: normal values, or (ties) multiples of 0.5 from a narrow range so that many
 // experts of a token share a logit and the order among equals (lower id first) decides the choice.
 std::vector<float> router_logits(int64_t T, int64_t E, bool ties, std::mt19937& rng) {
-    std::vector<float> v = normal(static_cast<size_t>(T * E), rng, ties ? 1.0f : 2.0f);
+    std::vector<float> v = normal(static_cast<size_t>(T * E), rng, 0.0f, ties ? 1.0f : 2.0f);
     if (ties)
         for (float& x : v) x = std::round(x * 2.0f) / 2.0f;
     return v;
@@ -198,8 +192,8 @@ TEST(CudaMoe, ExpertsMatchTheCpu) {
     std::mt19937 rng(seed);
     const int64_t H = 512, I = 256, E = 16, k = 4;
     // gate/up rows ~ N(0, 1/H) and down rows ~ N(0, 1/I) keep every activation near unit scale.
-    const auto gate_up_values = normal(static_cast<size_t>(E * 2 * I * H), rng, 1.0f / std::sqrt(float(H)));
-    const auto down_values = normal(static_cast<size_t>(E * H * I), rng, 1.0f / std::sqrt(float(I)));
+    const auto gate_up_values = normal(static_cast<size_t>(E * 2 * I * H), rng, 0.0f, 1.0f / std::sqrt(float(H)));
+    const auto down_values = normal(static_cast<size_t>(E * H * I), rng, 0.0f, 1.0f / std::sqrt(float(I)));
     struct Types {
         DType gate_up, down;
     };
@@ -256,8 +250,8 @@ TEST(CudaMoe, RoutedDecodeStepMatchesTheCpu) {
     auto cpu = make_cpu_backend(2);
     std::mt19937 rng(seed);
     const int64_t H = 256, I = 256, E = 128, k = 8;
-    const auto gate_up_values = normal(static_cast<size_t>(E * 2 * I * H), rng, 1.0f / std::sqrt(float(H)));
-    const auto down_values = normal(static_cast<size_t>(E * H * I), rng, 1.0f / std::sqrt(float(I)));
+    const auto gate_up_values = normal(static_cast<size_t>(E * 2 * I * H), rng, 0.0f, 1.0f / std::sqrt(float(H)));
+    const auto down_values = normal(static_cast<size_t>(E * H * I), rng, 0.0f, 1.0f / std::sqrt(float(I)));
     const StoredWeight gu = store("test.ffn_gate_up_exps", DType::Q8_0, E, 2 * I, H, gate_up_values);
     const StoredWeight dn = store("test.ffn_down_exps", DType::Q8_0, E, H, I, down_values);
     std::uniform_real_distribution<float> sd(0.5f, 1.5f);

@@ -36,6 +36,7 @@ namespace {
 
 using test::get;
 using test::max_abs_diff;
+using test::normal;
 using test::put;
 using test::rel_l2;
 
@@ -46,13 +47,6 @@ constexpr double kExact = 0.0;
 constexpr double kElementwiseTol = 1e-6;  // 1-2 ulp in a few elements (see the file comment)
 constexpr double kNormRopeTol = 1e-6;
 constexpr double kAttentionTol = 1e-5;
-
-std::vector<float> normal(size_t n, std::mt19937& rng, float mean = 0.0f, float sd = 1.0f) {
-    std::normal_distribution<float> d(mean, sd);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-}
 
 std::vector<float> uniform(size_t n, std::mt19937& rng, float lo, float hi) {
     std::uniform_real_distribution<float> d(lo, hi);
